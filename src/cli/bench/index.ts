@@ -1,0 +1,5 @@
+// The registry of benchmarks, one module per area. Add a line when an area gains a figure.
+import type { Benchmark } from './benchmark';
+import { assemblerBenchmark } from './assemblerBench';
+
+export const benchmarks: readonly Benchmark[] = [assemblerBenchmark];
