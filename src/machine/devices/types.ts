@@ -24,8 +24,11 @@ export type MsrWriteResult = { ok: true } | { ok: false; reason: string };
  * timer on the instruction-count time base.
  */
 export interface InterruptController {
-  /** RDMSR of an x2APIC register (0x800–0x8FF) or IA32_APIC_BASE (0x1B); undefined if not ours. */
-  readMsr(index: number): MsrReadResult | undefined;
+  /**
+   * RDMSR of an x2APIC register (0x800–0x8FF) or IA32_APIC_BASE (0x1B); undefined if not ours.
+   * `icount` (optional) first advances the timers, so the timer current count reads exactly.
+   */
+  readMsr(index: number, icount?: number): MsrReadResult | undefined;
   /** WRMSR; `ok: false` becomes #GP(0) with the reason in the trace. */
   writeMsr(index: number, value: bigint, icount: number): MsrWriteResult | undefined;
   /** Advance timers to `icount`; returns nothing, raises IRR bits as timers expire. */
