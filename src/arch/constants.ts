@@ -1,0 +1,122 @@
+// The assembler's built-in constants, generated from the tables of this folder (never a second list).
+// Naming scheme (docs/arch.md):
+//   MSRs                 IA32_FRED_CONFIG = 0x1d4                (SDM name → index)
+//   VMCS fields          GUEST_RIP = 0x681e, GUEST_IA32_PAT_HIGH = 0x2805   (Linux name → encoding)
+//   one-bit fields       CR4_FRED = 1 << 32, CR4_FRED_BIT = 32   (<REG>_<FIELD>, <REG>_<FIELD>_BIT)
+//   multi-bit fields     RFLAGS_IOPL_MASK = 0x3000, RFLAGS_IOPL_SHIFT = 12
+//   MSR fields           FRED_CONFIG_REDZONE_MASK = 0x1c0 (MSR name without IA32_ as the prefix)
+//   exception vectors    X86_TRAP_PF = 14                          (Linux trapnr.h)
+//   event types          EVENT_TYPE_HWEXC = 3, INTR_TYPE_HARD_EXCEPTION = 3 << 8 (Linux)
+//   exit reasons         EXIT_REASON_CPUID = 10                    (Linux uapi vmx.h)
+//   VMX controls         VM_ENTRY_LOAD_IA32_FRED = 1 << 23         (Linux vmx.h, masks)
+//   FRED frame           FRED_FRAME_EVENT_DATA = 0x30, FRED_SS_NESTED = 1 << 58
+
+import { fieldMask, type BitLayout } from './bitField';
+import { CR3_PCIDE_FIELDS, REGISTER_LAYOUTS } from './controlRegisters';
+import { EVENT_TYPES, OTHER_EVENT_VECTORS } from './eventTypes';
+import { EXCEPTIONS } from './exceptions';
+import { FRED_CS_WORD_FIELDS, FRED_FRAME_SIZE, FRED_FRAME_SLOTS, FRED_RING0_ENTRY_OFFSET, FRED_SS_WORD_FIELDS } from './fredFrame';
+import {
+  ACTIVITY_STATES, ENTRY_INTR_INFO_FIELDS, ENTRY_INTR_INFO_RESERVED_MASK, EXIT_INTR_INFO_FIELDS, INTERRUPTIBILITY_FIELDS,
+} from './interruptionInfo';
+import { MSRS } from './msr';
+import { ACCESS_RIGHTS_FIELDS, SELECTOR_FIELDS } from './segments';
+import { EXIT_REASON_ENTRY_FAILURE, EXIT_REASONS, VM_INSTRUCTION_ERRORS } from './vmExitReasons';
+import { VMCS_FIELDS } from './vmcs';
+import { CONTROL_FIELD_LAYOUTS } from './vmxControls';
+
+/** camelCase or lower-case field names → UPPER_SNAKE (errorCode → ERROR_CODE). */
+export function upperSnake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+class ConstantTable {
+  readonly map = new Map<string, bigint>();
+
+  add(name: string, value: bigint | number): void {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`assembler constant '${name}' is not an upper-case identifier`);
+    if (this.map.has(name)) throw new Error(`assembler constant '${name}' defined twice`);
+    this.map.set(name, BigInt(value));
+  }
+
+  /** One-bit fields: PREFIX_FIELD (mask) and PREFIX_FIELD_BIT; multi-bit: PREFIX_FIELD_MASK and _SHIFT. */
+  addLayout(prefix: string, layout: BitLayout): void {
+    for (const f of layout) {
+      const base = `${prefix}_${upperSnake(f.name)}`;
+      if (f.width === 1) {
+        this.add(base, fieldMask(f));
+        this.add(`${base}_BIT`, f.lsb);
+      } else {
+        this.add(`${base}_MASK`, fieldMask(f));
+        this.add(`${base}_SHIFT`, f.lsb);
+      }
+    }
+  }
+}
+
+function build(): ReadonlyMap<string, bigint> {
+  const t = new ConstantTable();
+  const registerLayouts = new Set<BitLayout>();
+
+  for (const r of REGISTER_LAYOUTS) {
+    t.addLayout(r.name, r.fields);
+    registerLayouts.add(r.fields);
+  }
+  t.add('CR3_PCID_MASK', fieldMask(CR3_PCIDE_FIELDS[0]!));
+
+  for (const m of MSRS) {
+    t.add(m.name, m.index);
+    // Field constants, except tables of per-entry slots (STKLVLS, PAT) and layouts already emitted
+    // as a register (EFER).
+    if (m.fields.length === 0 || m.fields.length > 16 || registerLayouts.has(m.fields)) continue;
+    t.addLayout(m.name.replace(/^IA32_/, ''), m.fields);
+  }
+
+  for (const f of VMCS_FIELDS) {
+    t.add(f.name, f.encoding);
+    if (f.width === '64') t.add(`${f.name}_HIGH`, f.encoding + 1);
+  }
+  for (const c of CONTROL_FIELD_LAYOUTS) for (const b of c.bits) t.add(b.name, fieldMask(b));
+
+  for (const e of EXCEPTIONS) if (e.kind !== 'reserved' || e.vector === 9) t.add(`X86_TRAP_${e.short}`, e.vector);
+
+  for (const e of EVENT_TYPES) {
+    t.add(`EVENT_TYPE_${e.short}`, e.type);
+    t.add(e.vmxName, e.type << 8);
+  }
+  for (const v of OTHER_EVENT_VECTORS) if (v.short !== 'MTF') t.add(`FRED_${v.short}`, v.vector);
+
+  // Interruption information under Linux's names; the values come from the layouts.
+  const intr = (name: string, layout: BitLayout, field: string): void => {
+    const f = layout.find((x) => x.name === field);
+    if (!f) throw new Error(`no field ${field}`);
+    t.add(name, fieldMask(f));
+  };
+  intr('INTR_INFO_VECTOR_MASK', ENTRY_INTR_INFO_FIELDS, 'vector');
+  intr('INTR_INFO_INTR_TYPE_MASK', ENTRY_INTR_INFO_FIELDS, 'type');
+  intr('INTR_INFO_DELIVER_CODE_MASK', ENTRY_INTR_INFO_FIELDS, 'deliverErrorCode');
+  intr('INTR_INFO_UNBLOCK_NMI', EXIT_INTR_INFO_FIELDS, 'nmiUnblockingDueToIret');
+  intr('INTR_INFO_NESTED_EXCEPTION_MASK', ENTRY_INTR_INFO_FIELDS, 'nested');
+  intr('INTR_INFO_VALID_MASK', ENTRY_INTR_INFO_FIELDS, 'valid');
+  t.add('INTR_INFO_RESVD_BITS_MASK', ENTRY_INTR_INFO_RESERVED_MASK);
+
+  t.addLayout('GUEST_INTR_STATE', INTERRUPTIBILITY_FIELDS);
+  for (const a of ACTIVITY_STATES) t.add(`GUEST_ACTIVITY_${a.short}`, a.value);
+  t.addLayout('AR', ACCESS_RIGHTS_FIELDS);
+  t.addLayout('SELECTOR', SELECTOR_FIELDS);
+
+  for (const r of EXIT_REASONS) t.add(`EXIT_REASON_${r.short}`, r.reason);
+  t.add('VMX_EXIT_REASONS_FAILED_VMENTRY', EXIT_REASON_ENTRY_FAILURE);
+  for (const e of VM_INSTRUCTION_ERRORS) t.add(`VMXERR_${e.short}`, e.value);
+
+  for (const s of FRED_FRAME_SLOTS) t.add(`FRED_FRAME_${upperSnake(s.name)}`, s.offset);
+  t.add('FRED_FRAME_SIZE', FRED_FRAME_SIZE);
+  t.add('FRED_RING0_ENTRY_OFFSET', FRED_RING0_ENTRY_OFFSET);
+  t.addLayout('FRED_CS', FRED_CS_WORD_FIELDS);
+  t.addLayout('FRED_SS', FRED_SS_WORD_FIELDS);
+
+  return t.map;
+}
+
+/** Upper-case name → value; the assembler's built-in constants. */
+export const assemblerConstants: ReadonlyMap<string, bigint> = build();
