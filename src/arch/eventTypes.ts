@@ -16,7 +16,7 @@ export const EVENT_TYPES: readonly EventTypeInfo[] = [
   { type: 0, short: 'EXTINT', vmxName: 'INTR_TYPE_EXT_INTR', name: 'External interrupt',
     doc: 'Maskable interrupt from the APIC/PIC; FRED uses IA32_FRED_CONFIG[10:9] as its stack level in ring 0' },
   { type: 1, short: 'RESERVED', vmxName: 'INTR_TYPE_RESERVED', name: 'Reserved', doc: 'Reserved event type' },
-  { type: 2, short: 'NMI', vmxName: 'INTR_TYPE_NMI_INTR', name: 'Non-maskable interrupt', doc: 'NMI (vector 2); delivery blocks NMIs' },
+  { type: 2, short: 'NMI', vmxName: 'INTR_TYPE_NMI_INTR', name: 'NMI', doc: 'NMI (vector 2); delivery blocks NMIs' },
   { type: 3, short: 'HWEXC', vmxName: 'INTR_TYPE_HARD_EXCEPTION', name: 'Hardware exception',
     doc: 'Exception detected by the processor (#DE, #DB, #UD, #GP, #PF, …)' },
   { type: 4, short: 'SWINT', vmxName: 'INTR_TYPE_SOFT_INTR', name: 'Software interrupt', doc: 'INT n (CD ib)' },
@@ -24,7 +24,7 @@ export const EVENT_TYPES: readonly EventTypeInfo[] = [
     doc: 'INT1 / ICEBP (F1), vector 1' },
   { type: 6, short: 'SWEXC', vmxName: 'INTR_TYPE_SOFT_EXCEPTION', name: 'Software exception',
     doc: 'INT3 (vector 3) and INTO (vector 4)' },
-  { type: 7, short: 'OTHER', vmxName: 'INTR_TYPE_OTHER_EVENT', name: 'Other event',
+  { type: 7, short: 'OTHER', vmxName: 'INTR_TYPE_OTHER_EVENT', name: 'Other',
     doc: 'FRED: SYSCALL (vector 1), SYSENTER (vector 2); VMX: pending MTF VM exit (vector 0)' },
 ];
 
