@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { REGISTER_LAYOUTS, findField, layoutMask, registerLayout, type RegisterName } from '../../src/arch/index';
+
+const pos = (reg: RegisterName, name: string) => findField(registerLayout(reg).fields, name)?.lsb;
+
+describe('control-register bits', () => {
+  it.each([
+    ['CR0', 'PE', 0], ['CR0', 'WP', 16], ['CR0', 'PG', 31], ['CR0', 'NE', 5],
+    ['CR4', 'FRED', 32], ['CR4', 'FSGSBASE', 16], ['CR4', 'PCIDE', 17], ['CR4', 'SMEP', 20], ['CR4', 'SMAP', 21],
+    ['CR4', 'PKE', 22], ['CR4', 'CET', 23], ['CR4', 'LA57', 12], ['CR4', 'VMXE', 13], ['CR4', 'PAE', 5],
+    ['CR4', 'PGE', 7], ['CR4', 'OSFXSR', 9], ['CR4', 'OSXMMEXCPT', 10],
+    ['EFER', 'SCE', 0], ['EFER', 'LME', 8], ['EFER', 'LMA', 10], ['EFER', 'NXE', 11],
+    ['RFLAGS', 'CF', 0], ['RFLAGS', 'TF', 8], ['RFLAGS', 'IF', 9], ['RFLAGS', 'IOPL', 12], ['RFLAGS', 'RF', 16],
+    ['RFLAGS', 'AC', 18], ['RFLAGS', 'ID', 21],
+    ['DR6', 'BS', 14], ['DR6', 'BD', 13], ['DR7', 'GD', 13], ['DR7', 'RW0', 16], ['DR7', 'LEN3', 30],
+    ['CR3', 'PCD', 4], ['CR3', 'NOFLUSH', 63],
+  ] as const)('%s.%s = bit %i', (reg, name, p) => expect(pos(reg, name)).toBe(p));
+
+  it('reserved and fixed-1 bits never overlap a named field', () => {
+    for (const r of REGISTER_LAYOUTS) {
+      expect(r.reservedMask & layoutMask(r.fields), r.name).toBe(0n);
+      expect(r.fixed1Mask & layoutMask(r.fields), r.name).toBe(0n);
+      expect(r.fixed1Mask & r.reservedMask, r.name).toBe(0n);
+    }
+  });
+
+  it('reserved masks', () => {
+    expect(registerLayout('EFER').reservedMask).toBe(0xffff_ffff_ffff_f2fen);
+    expect(registerLayout('CR4').reservedMask & (1n << 32n)).toBe(0n);
+    expect(registerLayout('CR4').reservedMask & (1n << 33n)).toBe(1n << 33n);
+    expect(registerLayout('CR4').reservedMask & (1n << 15n)).toBe(1n << 15n);
+    expect(registerLayout('CR0').reservedMask).toBe(0xffff_ffff_0000_0000n);
+    // RFLAGS: bits 3, 5, 15 and 63:22 are reserved (0); bit 1 is fixed 1 — ERETU's must-be-zero mask
+    // 0xFFFFFFFF_FFC2B02A = these plus IOPL (12:13) and VM (17) (fred-architecture.md §4.3).
+    const r = registerLayout('RFLAGS');
+    expect(r.fixed1Mask).toBe(2n);
+    expect(r.reservedMask | 2n | 0x3000n | 0x20000n).toBe(0xffff_ffff_ffc2_b02an);
+    expect(registerLayout('DR6').fixed1Mask | layoutMask(registerLayout('DR6').fields)).toBe(0xffff_ffffn & ~0x1000n | 0xfn);
+  });
+
+  it('unknown register name throws', () => {
+    expect(() => registerLayout('CR9' as RegisterName)).toThrow(/unknown register CR9/);
+  });
+});
