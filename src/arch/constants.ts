@@ -11,7 +11,7 @@
 //   VMX controls         VM_ENTRY_LOAD_IA32_FRED = 1 << 23         (Linux vmx.h, masks)
 //   FRED frame           FRED_FRAME_EVENT_DATA = 0x30, FRED_SS_NESTED = 1 << 58
 
-import { fieldMask, type BitLayout } from './bitField';
+import { bitRangeText, fieldMask, type BitLayout } from './bitField';
 import { CR3_PCIDE_FIELDS, REGISTER_LAYOUTS } from './controlRegisters';
 import { EVENT_TYPES, OTHER_EVENT_VECTORS } from './eventTypes';
 import { EXCEPTIONS } from './exceptions';
@@ -22,7 +22,7 @@ import {
 import { MSRS } from './msr';
 import { ACCESS_RIGHTS_FIELDS, SELECTOR_FIELDS } from './segments';
 import { EXIT_REASON_ENTRY_FAILURE, EXIT_REASONS, VM_INSTRUCTION_ERRORS } from './vmExitReasons';
-import { VMCS_FIELDS } from './vmcs';
+import { VMCS_FIELDS, VMCS_GROUP_TITLES } from './vmcs';
 import { CONTROL_FIELD_LAYOUTS } from './vmxControls';
 
 /** camelCase or lower-case field names → UPPER_SNAKE (errorCode → ERROR_CODE). */
@@ -32,65 +32,75 @@ export function upperSnake(name: string): string {
 
 class ConstantTable {
   readonly map = new Map<string, bigint>();
+  readonly docs = new Map<string, string>();
 
-  add(name: string, value: bigint | number): void {
+  add(name: string, value: bigint | number, doc: string): void {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`assembler constant '${name}' is not an upper-case identifier`);
     if (this.map.has(name)) throw new Error(`assembler constant '${name}' defined twice`);
     this.map.set(name, BigInt(value));
+    this.docs.set(name, doc);
   }
 
   /** One-bit fields: PREFIX_FIELD (mask) and PREFIX_FIELD_BIT; multi-bit: PREFIX_FIELD_MASK and _SHIFT. */
-  addLayout(prefix: string, layout: BitLayout): void {
+  addLayout(prefix: string, layout: BitLayout, what: string): void {
     for (const f of layout) {
       const base = `${prefix}_${upperSnake(f.name)}`;
+      const doc = `${what} bit${f.width === 1 ? '' : 's'} ${bitRangeText(f)}: ${f.doc}`;
       if (f.width === 1) {
-        this.add(base, fieldMask(f));
-        this.add(`${base}_BIT`, f.lsb);
+        this.add(base, fieldMask(f), doc);
+        this.add(`${base}_BIT`, f.lsb, `Bit position of ${base}. ${doc}`);
       } else {
-        this.add(`${base}_MASK`, fieldMask(f));
-        this.add(`${base}_SHIFT`, f.lsb);
+        this.add(`${base}_MASK`, fieldMask(f), `Mask of ${doc}`);
+        this.add(`${base}_SHIFT`, f.lsb, `Shift of ${doc}`);
       }
     }
   }
 }
 
-function build(): ReadonlyMap<string, bigint> {
+function build(): ConstantTable {
   const t = new ConstantTable();
   const registerLayouts = new Set<BitLayout>();
 
   for (const r of REGISTER_LAYOUTS) {
-    t.addLayout(r.name, r.fields);
+    t.addLayout(r.name, r.fields, r.name);
     registerLayouts.add(r.fields);
   }
-  t.add('CR3_PCID_MASK', fieldMask(CR3_PCIDE_FIELDS[0]!));
+  t.add('CR3_PCID_MASK', fieldMask(CR3_PCIDE_FIELDS[0]!), 'CR3 bits 11:0 with CR4.PCIDE = 1: process-context identifier');
 
   for (const m of MSRS) {
-    t.add(m.name, m.index);
+    t.add(m.name, m.index, `MSR 0x${m.index.toString(16).toUpperCase()}: ${m.doc}`);
     // Field constants, except tables of per-entry slots (STKLVLS, PAT) and layouts already emitted
     // as a register (EFER).
     if (m.fields.length === 0 || m.fields.length > 16 || registerLayouts.has(m.fields)) continue;
-    t.addLayout(m.name.replace(/^IA32_/, ''), m.fields);
+    t.addLayout(m.name.replace(/^IA32_/, ''), m.fields, m.name);
   }
 
   for (const f of VMCS_FIELDS) {
-    t.add(f.name, f.encoding);
-    if (f.width === '64') t.add(`${f.name}_HIGH`, f.encoding + 1);
+    const what = `VMCS field 0x${f.encoding.toString(16).padStart(4, '0').toUpperCase()} (${VMCS_GROUP_TITLES[f.group]}, ${f.width === 'natural' ? 'natural-width' : f.width + '-bit'})`;
+    t.add(f.name, f.encoding, `${f.title} — ${what}${f.doc !== f.title ? ': ' + f.doc : ''}`);
+    if (f.width === '64') t.add(`${f.name}_HIGH`, f.encoding + 1, `High 32 bits of ${f.title} (${f.name})`);
   }
-  for (const c of CONTROL_FIELD_LAYOUTS) for (const b of c.bits) t.add(b.name, fieldMask(b));
+  for (const c of CONTROL_FIELD_LAYOUTS) {
+    for (const b of c.bits) t.add(b.name, fieldMask(b), `${c.title} bit ${b.lsb}: ${b.doc}`);
+  }
 
-  for (const e of EXCEPTIONS) if (e.kind !== 'reserved' || e.vector === 9) t.add(`X86_TRAP_${e.short}`, e.vector);
+  for (const e of EXCEPTIONS) {
+    if (e.kind !== 'reserved' || e.vector === 9) t.add(`X86_TRAP_${e.short}`, e.vector, `Vector ${e.vector}: ${e.mnemonic} ${e.name}`);
+  }
 
   for (const e of EVENT_TYPES) {
-    t.add(`EVENT_TYPE_${e.short}`, e.type);
-    t.add(e.vmxName, e.type << 8);
+    t.add(`EVENT_TYPE_${e.short}`, e.type, `Event type ${e.type}: ${e.name} — ${e.doc}`);
+    t.add(e.vmxName, e.type << 8, `Interruption type ${e.type} (${e.name}) in bits 10:8 of interruption information`);
   }
-  for (const v of OTHER_EVENT_VECTORS) if (v.short !== 'MTF') t.add(`FRED_${v.short}`, v.vector);
+  for (const v of OTHER_EVENT_VECTORS) {
+    if (v.short !== 'MTF') t.add(`FRED_${v.short}`, v.vector, `Vector of ${v.name} in event type 7 (other event)`);
+  }
 
   // Interruption information under Linux's names; the values come from the layouts.
   const intr = (name: string, layout: BitLayout, field: string): void => {
     const f = layout.find((x) => x.name === field);
     if (!f) throw new Error(`no field ${field}`);
-    t.add(name, fieldMask(f));
+    t.add(name, fieldMask(f), `Interruption information bits ${bitRangeText(f)}: ${f.doc}`);
   };
   intr('INTR_INFO_VECTOR_MASK', ENTRY_INTR_INFO_FIELDS, 'vector');
   intr('INTR_INFO_INTR_TYPE_MASK', ENTRY_INTR_INFO_FIELDS, 'type');
@@ -98,25 +108,33 @@ function build(): ReadonlyMap<string, bigint> {
   intr('INTR_INFO_UNBLOCK_NMI', EXIT_INTR_INFO_FIELDS, 'nmiUnblockingDueToIret');
   intr('INTR_INFO_NESTED_EXCEPTION_MASK', ENTRY_INTR_INFO_FIELDS, 'nested');
   intr('INTR_INFO_VALID_MASK', ENTRY_INTR_INFO_FIELDS, 'valid');
-  t.add('INTR_INFO_RESVD_BITS_MASK', ENTRY_INTR_INFO_RESERVED_MASK);
+  t.add('INTR_INFO_RESVD_BITS_MASK', ENTRY_INTR_INFO_RESERVED_MASK,
+    'Reserved bits of the VM-entry interruption information (bit 13 allowed with nested-exception support)');
 
-  t.addLayout('GUEST_INTR_STATE', INTERRUPTIBILITY_FIELDS);
-  for (const a of ACTIVITY_STATES) t.add(`GUEST_ACTIVITY_${a.short}`, a.value);
-  t.addLayout('AR', ACCESS_RIGHTS_FIELDS);
-  t.addLayout('SELECTOR', SELECTOR_FIELDS);
+  t.addLayout('GUEST_INTR_STATE', INTERRUPTIBILITY_FIELDS, 'Guest interruptibility state');
+  for (const a of ACTIVITY_STATES) t.add(`GUEST_ACTIVITY_${a.short}`, a.value, `Guest activity state ${a.value}: ${a.name}`);
+  t.addLayout('AR', ACCESS_RIGHTS_FIELDS, 'VMX segment access rights');
+  t.addLayout('SELECTOR', SELECTOR_FIELDS, 'Segment selector');
 
-  for (const r of EXIT_REASONS) t.add(`EXIT_REASON_${r.short}`, r.reason);
-  t.add('VMX_EXIT_REASONS_FAILED_VMENTRY', EXIT_REASON_ENTRY_FAILURE);
-  for (const e of VM_INSTRUCTION_ERRORS) t.add(`VMXERR_${e.short}`, e.value);
+  for (const r of EXIT_REASONS) t.add(`EXIT_REASON_${r.short}`, r.reason, `Basic exit reason ${r.reason}: ${r.title}`);
+  t.add('VMX_EXIT_REASONS_FAILED_VMENTRY', EXIT_REASON_ENTRY_FAILURE, 'Exit reason bit 31: VM-entry failure');
+  for (const e of VM_INSTRUCTION_ERRORS) t.add(`VMXERR_${e.short}`, e.value, `VM-instruction error ${e.value}: ${e.name}`);
 
-  for (const s of FRED_FRAME_SLOTS) t.add(`FRED_FRAME_${upperSnake(s.name)}`, s.offset);
-  t.add('FRED_FRAME_SIZE', FRED_FRAME_SIZE);
-  t.add('FRED_RING0_ENTRY_OFFSET', FRED_RING0_ENTRY_OFFSET);
-  t.addLayout('FRED_CS', FRED_CS_WORD_FIELDS);
-  t.addLayout('FRED_SS', FRED_SS_WORD_FIELDS);
+  for (const s of FRED_FRAME_SLOTS) {
+    t.add(`FRED_FRAME_${upperSnake(s.name)}`, s.offset, `FRED frame offset +0x${s.offset.toString(16)}: ${s.title}`);
+  }
+  t.add('FRED_FRAME_SIZE', FRED_FRAME_SIZE, 'Size of the FRED frame in bytes (8 quadwords)');
+  t.add('FRED_RING0_ENTRY_OFFSET', FRED_RING0_ENTRY_OFFSET, 'Events from ring 0 enter at the FRED entry point + 0x100');
+  t.addLayout('FRED_CS', FRED_CS_WORD_FIELDS, 'FRED frame CS word');
+  t.addLayout('FRED_SS', FRED_SS_WORD_FIELDS, 'FRED frame SS word');
 
-  return t.map;
+  return t;
 }
 
+const table = build();
+
 /** Upper-case name → value; the assembler's built-in constants. */
-export const assemblerConstants: ReadonlyMap<string, bigint> = build();
+export const assemblerConstants: ReadonlyMap<string, bigint> = table.map;
+
+/** Upper-case name → one-line description (for hovers and completion). */
+export const assemblerConstantDocs: ReadonlyMap<string, string> = table.docs;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, MSRS, VMCS_FIELDS, assemblerConstants, upperSnake } from '../../src/arch/index';
+import { EVENT_TYPES, MSRS, VMCS_FIELDS, assemblerConstantDocs, assemblerConstants, upperSnake } from '../../src/arch/index';
 
 const c = (n: string) => assemblerConstants.get(n);
 
@@ -61,5 +61,18 @@ describe('assembler constants', () => {
     expect(upperSnake('errorCode')).toBe('ERROR_CODE');
     expect(upperSnake('nmiUnblockingDueToIret')).toBe('NMI_UNBLOCKING_DUE_TO_IRET');
     expect(upperSnake('LVT_TIMER')).toBe('LVT_TIMER');
+  });
+});
+
+describe('assembler constant docs', () => {
+  it('every constant has a one-line description', () => {
+    for (const name of assemblerConstants.keys()) {
+      const d = assemblerConstantDocs.get(name);
+      expect(d, name).toBeDefined();
+      expect(d!.includes('\n'), name).toBe(false);
+    }
+    expect(assemblerConstantDocs.get('GUEST_RIP')).toBe('Guest RIP — VMCS field 0x681E (Guest-state area: guest register state, natural-width)');
+    expect(assemblerConstantDocs.get('CR4_FRED')).toBe('CR4 bit 32: Flexible return and event delivery (needs IA32_EFER.LMA = 1)');
+    expect(assemblerConstantDocs.get('IA32_FRED_CONFIG')).toMatch(/^MSR 0x1D4: FRED configuration/);
   });
 });
