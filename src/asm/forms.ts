@@ -1,0 +1,126 @@
+// Instruction forms, read once from iced-x86's opcode tables (CodeExt.opCode): every legacy-encoded
+// instruction available in 64-bit mode whose operands are general-purpose, segment, control or debug
+// registers, memory, immediates or near branches. x87, MMX, SSE and far/moffs forms are outside the scope.
+import { Code, CodeExt, EncodingKind, MemorySize, MemorySizeExt, Mnemonic, OpCodeOperandKind as K, OpCodeTableKind } from 'iced-x86';
+
+export interface Form {
+  readonly code: Code;
+  /** Explicit operand kinds (implicit string operands such as es:[rdi] are not written in NASM syntax). */
+  readonly kinds: readonly K[];
+  /** Memory operand size in bytes (0 when the form has no memory operand or the size is not fixed). */
+  readonly memSize: number;
+  readonly operandSize: number;
+  /** Far (m16:xx) memory form: only chosen with the `far` keyword. */
+  readonly far: boolean;
+  /** Relative branch form (rel8 or rel32). */
+  readonly branch: 0 | 1 | 4;
+  /** String instruction with implicit operands. */
+  readonly stringOp: boolean;
+}
+
+const SUPPORTED_KINDS = new Set<K>([
+  K.mem, K.r8_or_mem, K.r16_or_mem, K.r32_or_mem, K.r32_or_mem_mpx, K.r64_or_mem, K.r64_or_mem_mpx,
+  K.r8_reg, K.r8_opcode, K.r16_reg, K.r16_reg_mem, K.r16_rm, K.r16_opcode, K.r32_reg, K.r32_reg_mem, K.r32_rm,
+  K.r32_opcode, K.r64_reg, K.r64_reg_mem, K.r64_rm, K.r64_opcode, K.seg_reg, K.cr_reg, K.dr_reg,
+  K.es, K.cs, K.ss, K.ds, K.fs, K.gs, K.al, K.cl, K.ax, K.dx, K.eax, K.rax,
+  K.imm8, K.imm8_const_1, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64,
+  K.br64_1, K.br64_4, K.seg_rSI, K.es_rDI, K.seg_rDI, K.seg_rBX_al,
+]);
+export const IMPLICIT_KINDS = new Set<K>([K.seg_rSI, K.es_rDI, K.seg_rDI, K.seg_rBX_al]);
+const FAR_SIZES = new Set<MemorySize>([MemorySize.SegPtr16, MemorySize.SegPtr32, MemorySize.SegPtr64]);
+
+/**
+ * NASM spellings that differ from iced-x86's mnemonic names. In 64-bit mode NASM's `iret`, `pushf` and
+ * `popf` use the default operand size (CF, 9C, 9D); `sal` is `shl` (/4, not iced's undocumented /6 form);
+ * condition-code synonyms map to the name iced uses.
+ */
+const ALIASES: Record<string, string> = {
+  iret: 'iretd', iretw: 'iret', pushf: 'pushfq', popf: 'popfq', sal: 'shl', icebp: 'int1', int01: 'int1', xlat: 'xlatb',
+  sysretl: 'sysret', sysexitl: 'sysexit',
+};
+const CC_SYNONYMS: Record<string, string> = {
+  z: 'e', nz: 'ne', c: 'b', nae: 'b', nc: 'ae', nb: 'ae', na: 'be', nbe: 'a', pe: 'p', po: 'np',
+  nge: 'l', nl: 'ge', ng: 'le', nle: 'g',
+};
+for (const prefix of ['j', 'set', 'cmov']) for (const [from, to] of Object.entries(CC_SYNONYMS)) ALIASES[prefix + from] = prefix + to;
+/** Mnemonics whose iced form NASM spells differently (replaced by ALIASES targets above). */
+const HIDDEN = new Set(['sal']);
+
+let table: Map<string, Form[]> | undefined;
+
+function memSizeOf(ms: MemorySize): number {
+  return ms === MemorySize.Unknown ? 0 : MemorySizeExt.size(ms);
+}
+
+function build(): Map<string, Form[]> {
+  const byMnemonic = new Map<string, { form: Form; rank: number }[]>();
+  const codeCount = Object.keys(Code).filter((k) => Number.isNaN(Number(k))).length;
+  const mnemonicNames = Mnemonic as unknown as Record<number, string>;
+  for (let code = 0; code < codeCount; code++) {
+    const info = CodeExt.opCode(code);
+    try {
+      if (info.encoding !== EncodingKind.Legacy || !info.isInstruction || !info.isAvailableInMode(64)) continue;
+      // x87 escape opcodes D8–DF.
+      if (info.table === OpCodeTableKind.Normal && (info.opCode & 0xf8) === 0xd8) continue;
+      if (info.addressSize === 16 || info.addressSize === 32) continue;
+      const kinds: K[] = [];
+      let ok = true;
+      for (let i = 0; i < info.opCount; i++) {
+        const kind = info.opKind(i) as K;
+        if (!SUPPORTED_KINDS.has(kind)) ok = false;
+        if (!IMPLICIT_KINDS.has(kind)) kinds.push(kind);
+      }
+      if (!ok) continue;
+      const name = mnemonicNames[info.mnemonic].toLowerCase();
+      if (HIDDEN.has(name)) continue;
+      const branch = kinds.includes(K.br64_1) ? 1 : kinds.includes(K.br64_4) ? 4 : 0;
+      const form: Form = {
+        code,
+        kinds,
+        memSize: memSizeOf(info.memorySize),
+        operandSize: info.operandSize,
+        far: FAR_SIZES.has(info.memorySize),
+        branch,
+        stringOp: kinds.length < info.opCount,
+      };
+      const list = byMnemonic.get(name) ?? [];
+      list.push({ form, rank: rankOf(form) });
+      byMnemonic.set(name, list);
+    } finally {
+      info.free();
+    }
+  }
+  const result = new Map<string, Form[]>();
+  for (const [name, list] of byMnemonic) {
+    list.sort((a, b) => a.rank - b.rank || a.form.code - b.form.code);
+    result.set(name, list.map((x) => x.form));
+  }
+  return result;
+}
+
+/**
+ * Preference among forms that accept the same operands (NASM and llvm-mc agree on these): the `, 1` shift
+ * forms, then sign-extended imm8 forms, then the rest; without a register to fix the operand size, the
+ * default (32-bit, no prefix) size before 64-bit before 16-bit; then opcode order (the MR form `01 /r`
+ * before RM `03 /r`, accumulator forms before ModRM forms); imm64 forms last.
+ */
+function rankOf(form: Form): number {
+  const k = form.kinds;
+  const immRank = k.includes(K.imm8_const_1) ? 0 : k.some((x) => x === K.imm8sex16 || x === K.imm8sex32 || x === K.imm8sex64) ? 1 : k.includes(K.imm64) ? 3 : 2;
+  const sizeRank = form.operandSize === 64 ? 1 : form.operandSize === 16 ? 2 : 0;
+  return immRank * 10 + sizeRank;
+}
+
+/** Canonical mnemonic (after NASM aliases) and its forms, or undefined for an unknown mnemonic. */
+export function lookupForms(mnemonic: string): { name: string; forms: readonly Form[] } | undefined {
+  table ??= build();
+  const name = ALIASES[mnemonic] ?? mnemonic;
+  const forms = table.get(name);
+  return forms ? { name, forms } : undefined;
+}
+
+/** Every supported mnemonic (for tests, hovers and completion). */
+export function allMnemonics(): string[] {
+  table ??= build();
+  return [...table.keys(), ...Object.keys(ALIASES).filter((a) => table!.has(ALIASES[a]))].sort();
+}

@@ -1,0 +1,154 @@
+// Lexer: one source line → tokens (NASM tradition: `;` comments, 'x' "x" `x` strings, 0x/h/0b/b/0o/q numbers).
+
+export enum TokenKind {
+  Ident,
+  Number,
+  String,
+  Punct,
+}
+
+export interface Token {
+  readonly kind: TokenKind;
+  /** Source text (for Ident and Punct: the identifier or operator). */
+  readonly text: string;
+  /** 0-based column of the first character and one past the last. */
+  readonly start: number;
+  readonly end: number;
+  /** Number value (Number tokens). */
+  readonly value?: bigint;
+  /** String bytes (String tokens), UTF-8. */
+  readonly bytes?: Uint8Array;
+}
+
+export class LexError extends Error {
+  constructor(message: string, readonly start: number, readonly end: number) {
+    super(message);
+  }
+}
+
+const utf8 = new TextEncoder();
+// Character classes, indexed by char code < 128.
+const IDENT_START = new Uint8Array(128);
+const IDENT_PART = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  IDENT_START[c] = /[A-Za-z_.?@]/.test(ch) ? 1 : 0;
+  IDENT_PART[c] = /[A-Za-z0-9_.?@$#]/.test(ch) ? 1 : 0;
+}
+const TWO_CHAR_PUNCT = new Set(['<<', '>>', '//', '%%', '==', '!=', '<=', '>=', '&&', '||', '$$']);
+
+export function isIdentStart(code: number): boolean {
+  return code < 128 && IDENT_START[code] === 1;
+}
+
+/** Tokenizes `line` up to its comment. Throws LexError on a malformed token. */
+export function tokenize(line: string): Token[] {
+  const tokens: Token[] = [];
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) {
+      i++;
+      continue;
+    }
+    if (c === 59 /* ; */) break;
+    const start = i;
+    if (c < 128 && IDENT_START[c]) {
+      i++;
+      while (i < n) {
+        const d = line.charCodeAt(i);
+        if (d < 128 && IDENT_PART[d]) i++;
+        else break;
+      }
+      tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i });
+      continue;
+    }
+    if (c >= 48 && c <= 57) {
+      i++;
+      while (i < n) {
+        const d = line.charCodeAt(i);
+        if ((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95) i++;
+        else break;
+      }
+      const text = line.slice(start, i);
+      tokens.push({ kind: TokenKind.Number, text, start, end: i, value: parseNumber(text, start, i) });
+      continue;
+    }
+    if (c === 39 || c === 34 || c === 96) {
+      const close = line.indexOf(line[i], i + 1);
+      if (close < 0) throw new LexError('unterminated string', start, n);
+      const body = line.slice(i + 1, close);
+      i = close + 1;
+      const bytes = c === 96 ? unescape(body, start) : utf8.encode(body);
+      tokens.push({ kind: TokenKind.String, text: line.slice(start, i), start, end: i, bytes });
+      continue;
+    }
+    if (c === 36 /* $ */) {
+      // `$` and `$$` behave as identifiers (current position, section start).
+      i += line.charCodeAt(i + 1) === 36 ? 2 : 1;
+      tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i });
+      continue;
+    }
+    const two = line.slice(i, i + 2);
+    if (TWO_CHAR_PUNCT.has(two)) {
+      i += 2;
+      tokens.push({ kind: TokenKind.Punct, text: two, start, end: i });
+      continue;
+    }
+    if ('+-*/%&|^~!()[],:<>='.includes(line[i])) {
+      i++;
+      tokens.push({ kind: TokenKind.Punct, text: line[start], start, end: i });
+      continue;
+    }
+    throw new LexError(`unexpected character '${line[i]}'`, start, start + 1);
+  }
+  return tokens;
+}
+
+const DIGITS: Record<number, RegExp> = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-f]+$/ };
+
+/** NASM number syntax: 0x1F 0h1F 1Fh, 0b101 0y101 101b 101y, 0o17 0q17 17o 17q, 0d99 99d, 99; `_` separators. */
+export function parseNumber(text: string, start: number, end: number): bigint {
+  const t = text.toLowerCase().replace(/_/g, '');
+  let radix = 10;
+  let digits = t;
+  const prefix = t.length > 2 && t[0] === '0' ? t[1] : '';
+  if (prefix === 'x' || prefix === 'h') (radix = 16), (digits = t.slice(2));
+  else if (t.endsWith('h')) (radix = 16), (digits = t.slice(0, -1));
+  else if (prefix === 'b' || prefix === 'y') (radix = 2), (digits = t.slice(2));
+  else if (prefix === 'o' || prefix === 'q') (radix = 8), (digits = t.slice(2));
+  else if (prefix === 'd') digits = t.slice(2);
+  else if (t.endsWith('b') || t.endsWith('y')) (radix = 2), (digits = t.slice(0, -1));
+  else if (t.endsWith('o') || t.endsWith('q')) (radix = 8), (digits = t.slice(0, -1));
+  else if (t.endsWith('d')) digits = t.slice(0, -1);
+  if (!digits || !DIGITS[radix].test(digits)) throw new LexError(`invalid number '${text}'`, start, end);
+  let value = 0n;
+  const big = BigInt(radix);
+  for (const ch of digits) value = value * big + BigInt(parseInt(ch, 16));
+  if (value >= 1n << 64n) throw new LexError(`number '${text}' does not fit in 64 bits`, start, end);
+  return value;
+}
+
+/** Backquoted strings understand C escapes (NASM §3.4.2). */
+function unescape(body: string, start: number): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch !== '\\') {
+      for (const b of utf8.encode(ch)) out.push(b);
+      continue;
+    }
+    const e = body[++i];
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, '0': 0, '\\': 92, "'": 39, '"': 34, '`': 96, a: 7, b: 8, f: 12, v: 11, e: 27 };
+    if (e === 'x') {
+      const hex = body.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{1,2}/.test(hex)) throw new LexError('invalid \\x escape', start, start + body.length + 2);
+      const m = /^[0-9a-fA-F]{1,2}/.exec(hex)![0];
+      out.push(parseInt(m, 16));
+      i += m.length;
+    } else if (e !== undefined && e in simple) out.push(simple[e]);
+    else throw new LexError(`invalid escape '\\${e ?? ''}'`, start, start + body.length + 2);
+  }
+  return Uint8Array.from(out);
+}

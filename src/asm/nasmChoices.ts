@@ -1,0 +1,37 @@
+// Where NASM and llvm-mc pick different encodings for the same source, FRED Lab follows NASM (the
+// syntax it implements). Each rule here is listed in docs/assembler.md and in the differential test's
+// exceptions table. (`[r*2]` → `[r+r]` lives in operands.ts, `iret` = CF in forms.ts, and `int 3` stays
+// CD 03 simply because `int` and `int3` are different iced forms.)
+import { Code } from 'iced-x86';
+import type { Value } from './expression';
+import type { Form } from './forms';
+import type { Operand } from './operands';
+import { lookupRegister } from './registers';
+
+const MOV_R32_IMM32 = Code.Mov_r32_imm32;
+const MOV_R64_IMM64 = Code.Mov_r64_imm64;
+
+/**
+ * `mov r64, imm`: NASM (optimising, its default) encodes an unsigned 32-bit constant as `mov r32, imm32`
+ * (B8+r id, zero-extends; llvm-mc uses 48 C7 C0+r id) and a label-dependent value as `mov r64, imm64`
+ * (48 B8+r iq; the address is not known to fit 32 bits while optimising). Returns the replacement
+ * form and operands, or undefined when the generic selection applies.
+ */
+export function nasmMovImmediate(mnemonic: string, forms: readonly Form[], ops: readonly Operand[], values: readonly (Value | undefined)[]): { form: Form; ops: Operand[] } | undefined {
+  if (mnemonic !== 'mov' || ops.length !== 2) return undefined;
+  const [dst, src] = ops;
+  if (dst.t !== 'reg' || dst.info.cls !== 'gpr64' || src.t !== 'imm' || src.size) return undefined;
+  const v = values[1];
+  if (!v || v.unknown) return undefined;
+  if (v.reloc) {
+    const form = forms.find((f) => f.code === MOV_R64_IMM64);
+    return form && { form, ops: [dst, src] };
+  }
+  if (v.value < 0n || v.value > 0xffffffffn) return undefined;
+  const form = forms.find((f) => f.code === MOV_R32_IMM32);
+  const r32 = lookupRegister(R32_NAMES[dst.info.reg - RAX]);
+  return form && r32 ? { form, ops: [{ ...dst, info: r32 }, src] } : undefined;
+}
+
+const RAX = lookupRegister('rax')!.reg;
+const R32_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];

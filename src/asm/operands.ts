@@ -1,0 +1,228 @@
+// Operand syntax: registers, immediates (expressions), memory `[base + index*scale + disp]`, `[rel x]`,
+// `[rip + d]`, segment overrides (`fs:[rax]` and `[fs:rax]`), size keywords with or without `ptr`.
+import { Register } from 'iced-x86';
+import { AsmError } from './errors';
+import type { Cursor } from './cursor';
+import { parseExpression, evaluateConstant, type Expr } from './expression';
+import { TokenKind } from './lexer';
+import { lookupRegister, type RegisterInfo } from './registers';
+
+export const SIZE_KEYWORDS: ReadonlyMap<string, number> = new Map([
+  ['byte', 1], ['word', 2], ['dword', 4], ['fword', 6], ['qword', 8], ['tword', 10], ['oword', 16], ['xmmword', 16],
+]);
+
+export interface RegOperand {
+  readonly t: 'reg';
+  readonly info: RegisterInfo;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface MemOperand {
+  readonly t: 'mem';
+  /** Size keyword in bytes, 0 when not given. */
+  readonly size: number;
+  readonly seg: Register;
+  readonly base: Register;
+  readonly index: Register;
+  readonly scale: number;
+  readonly disp: Expr | undefined;
+  /** `rel` given (true), `abs` given (false) or neither (undefined: `default rel/abs` decides). */
+  readonly rel: boolean | undefined;
+  /** Address size in bytes (8, or 4 for 32-bit registers: 67 prefix). */
+  readonly addressSize: number;
+  readonly far: boolean;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ImmOperand {
+  readonly t: 'imm';
+  readonly expr: Expr;
+  /** Size keyword (immediate field width), 0 when not given. */
+  readonly size: number;
+  /** `short` / `near` before a branch target. */
+  readonly distance: 'short' | 'near' | undefined;
+  readonly start: number;
+  readonly end: number;
+}
+
+export type Operand = RegOperand | MemOperand | ImmOperand;
+
+const registerLookup = (name: string): number | undefined => {
+  const info = lookupRegister(name);
+  return info && info.cls !== 'seg' && info.cls !== 'cr' && info.cls !== 'dr' ? info.reg : undefined;
+};
+
+/** Parses one operand, stopping before ',' or the end of the line. */
+export function parseOperand(cur: Cursor): Operand {
+  const first = cur.peek();
+  if (!first) throw cur.error('expected an operand');
+  let size = 0;
+  let far = false;
+  let distance: 'short' | 'near' | undefined;
+  for (;;) {
+    const t = cur.peek();
+    if (!t || t.kind !== TokenKind.Ident) break;
+    const word = t.text.toLowerCase();
+    const s = SIZE_KEYWORDS.get(word);
+    if (s !== undefined) {
+      if (size) throw cur.error('two size keywords');
+      cur.pos++;
+      size = s;
+      cur.eatWord('ptr');
+    } else if (word === 'far') (cur.pos++, (far = true));
+    else if (word === 'short' || word === 'near') (cur.pos++, (distance = word));
+    else break;
+  }
+  const t = cur.peek();
+  if (!t) throw cur.error('expected an operand after the size keyword');
+  // Segment override before the bracket: `fs:[rax]`.
+  let seg = Register.None;
+  if (t.kind === TokenKind.Ident && cur.peek(1)?.text === ':' && cur.peek(2)?.text === '[') {
+    const info = lookupRegister(t.text.toLowerCase());
+    if (!info || info.cls !== 'seg') throw new AsmError(`'${t.text}' is not a segment register`, t.start, t.end);
+    seg = info.reg;
+    cur.pos += 2;
+  }
+  const open = cur.peek()!;
+  if (open.kind === TokenKind.Punct && open.text === '[') return parseMemory(cur, size, seg, far, first.start);
+  if (seg !== Register.None) throw cur.error("expected '[' after the segment override");
+  if (t.kind === TokenKind.Ident) {
+    const info = lookupRegister(t.text.toLowerCase());
+    if (info) {
+      const next = cur.peek(1);
+      if (!next || next.text === ',') {
+        cur.pos++;
+        if (info.cls === 'rip') throw new AsmError("'rip' can only be used inside a memory operand", t.start, t.end);
+        if (size && info.size && size !== info.size) throw new AsmError(`size keyword does not match register '${t.text}'`, first.start, t.end);
+        return { t: 'reg', info, start: first.start, end: t.end };
+      }
+    }
+  }
+  const expr = parseExpression(cur);
+  return { t: 'imm', expr, size, distance, start: first.start, end: expr.end };
+}
+
+function parseMemory(cur: Cursor, size: number, outerSeg: Register, far: boolean, start: number): MemOperand {
+  cur.expect('[');
+  let seg = outerSeg;
+  let rel: boolean | undefined;
+  for (;;) {
+    if (cur.eatWord('rel')) rel = true;
+    else if (cur.eatWord('abs')) rel = false;
+    else if (cur.peek()?.kind === TokenKind.Ident && cur.peek(1)?.text === ':') {
+      const t = cur.next();
+      const info = lookupRegister(t.text.toLowerCase());
+      if (!info || info.cls !== 'seg') throw new AsmError(`'${t.text}' is not a segment register`, t.start, t.end);
+      if (seg !== Register.None) throw new AsmError('two segment overrides', t.start, t.end);
+      seg = info.reg;
+      cur.pos++;
+    } else break;
+  }
+  const expr = parseExpression(cur, registerLookup);
+  const close = cur.expect(']');
+  const address = splitAddress(expr);
+  return { t: 'mem', size, seg, ...address, rel, far, start, end: close.end };
+}
+
+interface Address {
+  base: Register;
+  index: Register;
+  scale: number;
+  disp: Expr | undefined;
+  addressSize: number;
+}
+
+/** Splits `[expr]` into base + index*scale + displacement (NASM rules, including `[rax*2]` → `[rax+rax]`). */
+export function splitAddress(expr: Expr): Address {
+  const regs: { reg: Register; scale: bigint; node: Expr }[] = [];
+  const disp: { e: Expr; negate: boolean }[] = [];
+  const walk = (e: Expr, negate: boolean): void => {
+    if (e.k === 'reg') {
+      if (negate) throw new AsmError('a register cannot be subtracted in an address', e.start, e.end);
+      const same = regs.find((r) => r.reg === e.reg);
+      if (same) same.scale += 1n;
+      else regs.push({ reg: e.reg, scale: 1n, node: e });
+    } else if (e.k === 'bin' && (e.op === '+' || e.op === '-')) {
+      walk(e.a, negate);
+      walk(e.b, e.op === '-' ? !negate : negate);
+    } else if (e.k === 'bin' && e.op === '*' && (e.a.k === 'reg' || e.b.k === 'reg')) {
+      const [r, s] = e.a.k === 'reg' ? [e.a, e.b] : [e.b, e.a];
+      if (hasRegister(s)) throw new AsmError('invalid effective address', e.start, e.end);
+      if (negate) throw new AsmError('a register cannot be subtracted in an address', e.start, e.end);
+      const scale = evaluateConstant(s);
+      const same = regs.find((x) => x.reg === (r as { reg: Register }).reg);
+      if (same) same.scale += scale;
+      else regs.push({ reg: (r as { reg: Register }).reg, scale, node: r });
+    } else if (hasRegister(e)) {
+      throw new AsmError('invalid effective address: registers can only be added or scaled by 1, 2, 4 or 8', e.start, e.end);
+    } else disp.push({ e, negate });
+  };
+  walk(expr, false);
+  let dispExpr: Expr | undefined;
+  for (const d of disp) {
+    const term: Expr = d.negate ? { k: 'un', op: '-', a: d.e, start: d.e.start, end: d.e.end } : d.e;
+    dispExpr = dispExpr ? { k: 'bin', op: '+', a: dispExpr, b: term, start: dispExpr.start, end: term.end } : term;
+  }
+  const used = regs.filter((r) => r.scale !== 0n);
+  if (used.length > 2) throw new AsmError('too many registers in the address', used[2].node.start, used[2].node.end);
+  let base = Register.None;
+  let index = Register.None;
+  let scale = 1;
+  let addressSize = 8;
+  for (const r of used) {
+    const info = lookupRegister(nameOf(r.node));
+    if (!info || (info.cls !== 'gpr64' && info.cls !== 'gpr32' && info.cls !== 'rip')) {
+      throw new AsmError(`register '${nameOf(r.node)}' cannot be used in an address`, r.node.start, r.node.end);
+    }
+    if (info.cls === 'gpr32') addressSize = 4;
+  }
+  if (used.length === 2) {
+    const [a, b] = used;
+    if (a.scale !== 1n && b.scale !== 1n) throw new AsmError('only one register can be scaled', b.node.start, b.node.end);
+    const [bs, ix] = a.scale === 1n ? [a, b] : [b, a];
+    base = bs.reg;
+    index = ix.reg;
+    scale = Number(ix.scale);
+  } else if (used.length === 1) {
+    const r = used[0];
+    if (r.scale === 1n) base = r.reg;
+    else if (r.scale === 3n || r.scale === 5n || r.scale === 9n || r.scale === 2n) {
+      // NASM turns [r*2] into [r+r] (shorter: no 32-bit displacement) and [r*3/5/9] into [r+r*2/4/8].
+      base = r.reg;
+      index = r.reg;
+      scale = Number(r.scale - 1n);
+    } else {
+      index = r.reg;
+      scale = Number(r.scale);
+    }
+  }
+  if (![1, 2, 4, 8].includes(scale)) {
+    const node = used.find((r) => r.scale !== 1n)!.node;
+    throw new AsmError(`invalid scale ${scale}: use 1, 2, 4 or 8`, node.start, node.end);
+  }
+  // RSP cannot be an index: swap `[rax + rsp]` to `[rsp + rax]`.
+  if (index === Register.RSP || index === Register.ESP) {
+    if (scale !== 1 || base === Register.RSP || base === Register.ESP) throw new AsmError('rsp cannot be an index register', expr.start, expr.end);
+    [base, index] = [index, base];
+  }
+  if (base === Register.RIP && index !== Register.None) throw new AsmError('rip-relative addresses cannot have an index', expr.start, expr.end);
+  if (index === Register.RIP) throw new AsmError('rip cannot be an index register', expr.start, expr.end);
+  const sizes = used.map((r) => lookupRegister(nameOf(r.node))!.cls);
+  if (sizes.includes('gpr32') && (sizes.includes('gpr64') || sizes.includes('rip'))) {
+    throw new AsmError('address registers must all be 64-bit (or all 32-bit)', expr.start, expr.end);
+  }
+  return { base, index, scale, disp: dispExpr, addressSize };
+}
+
+function nameOf(e: Expr): string {
+  return (e as { name: string }).name.toLowerCase();
+}
+
+function hasRegister(e: Expr): boolean {
+  if (e.k === 'reg') return true;
+  if (e.k === 'un') return hasRegister(e.a);
+  if (e.k === 'bin') return hasRegister(e.a) || hasRegister(e.b);
+  return false;
+}

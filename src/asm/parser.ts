@@ -1,0 +1,452 @@
+// Source → statements: the preprocessor (%define, %include), labels (local `.name` scoped to the previous
+// global label), directives and instructions. Errors are collected per line, so one run reports all.
+import { Register, RepPrefixKind } from 'iced-x86';
+import { AsmError } from './errors';
+import { Cursor } from './cursor';
+import { evaluateConstant, parseExpression, type Expr } from './expression';
+import { lookupForms } from './forms';
+import { LexError, TokenKind, tokenize, type Token } from './lexer';
+import { parseOperand, type Operand } from './operands';
+import { isRegisterName } from './registers';
+import type { Loc, SectionAttributes, Statement } from './statements';
+import type { Diagnostic } from './types';
+
+export interface SectionDeclaration {
+  readonly name: string;
+  readonly attributes: SectionAttributes;
+  readonly loc: Loc;
+}
+
+export interface ListingRow {
+  readonly file: string;
+  readonly line: number;
+  readonly text: string;
+}
+
+export interface ParsedProgram {
+  readonly statements: Statement[];
+  readonly sections: SectionDeclaration[];
+  readonly rows: ListingRow[];
+  readonly diagnostics: Diagnostic[];
+}
+
+const DATA_UNITS: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8 };
+const RES_UNITS: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8 };
+const DIRECTIVES = new Set(['section', 'segment', 'org', 'bits', 'align', 'alignb', 'default', 'global', 'equ', 'times', 'use64', 'cpu', 'extern']);
+const PREFIXES: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; operandSize: number }>> = {
+  lock: { lock: true },
+  rep: { rep: RepPrefixKind.Repe },
+  repe: { rep: RepPrefixKind.Repe },
+  repz: { rep: RepPrefixKind.Repe },
+  repne: { rep: RepPrefixKind.Repne },
+  repnz: { rep: RepPrefixKind.Repne },
+  o16: { operandSize: 16 },
+  o32: { operandSize: 32 },
+  o64: { operandSize: 64 },
+};
+const MAX_INCLUDE_DEPTH = 32;
+const MAX_DEFINE_DEPTH = 32;
+
+export interface ParseOptions {
+  readonly readFile?: (path: string) => string | undefined;
+}
+
+export function parseProgram(source: string, file: string, options: ParseOptions): ParsedProgram {
+  return new Parser(options).run(source, file);
+}
+
+class Parser {
+  private readonly statements: Statement[] = [];
+  private readonly sections: SectionDeclaration[] = [];
+  private readonly rows: ListingRow[] = [];
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly defines = new Map<string, Token[]>();
+  private globalLabel = '';
+  private currentSection = -1;
+  private defaultRel = false;
+  private includeDepth = 0;
+  private loc!: Loc;
+
+  constructor(private readonly options: ParseOptions) {}
+
+  run(source: string, file: string): ParsedProgram {
+    this.parseFile(source, file);
+    return { statements: this.statements, sections: this.sections, rows: this.rows, diagnostics: this.diagnostics };
+  }
+
+  private parseFile(source: string, file: string): void {
+    const lines = source.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+      const row = this.rows.length;
+      this.rows.push({ file, line: i + 1, text });
+      this.loc = { file, line: i + 1, start: 0, end: text.length, row };
+      try {
+        this.parseLine(text, file);
+      } catch (error) {
+        if (error instanceof AsmError || error instanceof LexError) this.error(error.message, error.start, error.end);
+        else throw error;
+      }
+    }
+  }
+
+  private error(message: string, start: number, end: number): void {
+    const l = this.loc;
+    this.diagnostics.push({ severity: 'error', message, file: l.file, line: l.line, column: start + 1, endLine: l.line, endColumn: Math.max(end, start + 1) + 1 });
+  }
+
+  private warning(message: string, start: number, end: number): void {
+    const l = this.loc;
+    this.diagnostics.push({ severity: 'warning', message, file: l.file, line: l.line, column: start + 1, endLine: l.line, endColumn: Math.max(end, start + 1) + 1 });
+  }
+
+  private parseLine(text: string, file: string): void {
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('%')) return this.preprocessorLine(text, file);
+    const raw = tokenize(text);
+    if (raw.length === 0) return;
+    const tokens = this.substitute(raw, 0);
+    const cur = new Cursor(tokens, text.length);
+    this.statementsOf(cur);
+  }
+
+  // --- preprocessor -------------------------------------------------------------------------------
+
+  private preprocessorLine(text: string, file: string): void {
+    const start = text.indexOf('%');
+    const m = /^%([A-Za-z]+)\b\s*(.*)$/.exec(text.slice(start));
+    const directive = m?.[1].toLowerCase() ?? '';
+    const rest = m?.[2] ?? '';
+    const restStart = text.length - rest.length;
+    if (directive === 'define' || directive === 'xdefine' || directive === 'assign') {
+      const tokens = tokenize(rest).map((t) => ({ ...t, start: t.start + restStart, end: t.end + restStart }));
+      const name = tokens[0];
+      if (!name || name.kind !== TokenKind.Ident) throw new AsmError(`%${directive} needs a name`, start, text.length);
+      if (isRegisterName(name.text)) throw new AsmError(`cannot %define register name '${name.text}'`, name.start, name.end);
+      const body = directive === 'define' ? tokens.slice(1) : this.substitute(tokens.slice(1), 0);
+      if (directive === 'assign') {
+        const value = evaluateConstant(parseExpression(new Cursor(body, text.length)));
+        this.defines.set(name.text, [{ kind: TokenKind.Number, text: String(value), start: 0, end: 0, value: BigInt.asUintN(64, value) }]);
+      } else this.defines.set(name.text, body);
+      return;
+    }
+    if (directive === 'undef') {
+      this.defines.delete(rest.trim());
+      return;
+    }
+    if (directive === 'include') {
+      const tokens = tokenize(rest);
+      const t = tokens[0];
+      if (!t || t.kind !== TokenKind.String || tokens.length !== 1) throw new AsmError('%include needs a quoted file name', start, text.length);
+      const name = new TextDecoder().decode(t.bytes);
+      const path = resolveInclude(file, name);
+      if (this.includeDepth >= MAX_INCLUDE_DEPTH) throw new AsmError(`%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, start, text.length);
+      const content = this.options.readFile?.(path);
+      if (content === undefined) throw new AsmError(`cannot read include file '${name}' (looked for ${path})`, t.start + restStart, t.end + restStart);
+      const saved = this.loc;
+      this.includeDepth++;
+      try {
+        this.parseFile(content, path);
+      } finally {
+        this.includeDepth--;
+        this.loc = saved;
+      }
+      return;
+    }
+    throw new AsmError(`unsupported preprocessor directive '%${directive}' (supported: %define, %xdefine, %assign, %undef, %include)`, start, start + directive.length + 1);
+  }
+
+  /** Replaces %define'd identifiers (recursively) and qualifies local labels. */
+  private substitute(tokens: Token[], depth: number): Token[] {
+    if (depth > MAX_DEFINE_DEPTH) throw new AsmError('%define expands recursively', tokens[0]?.start ?? 0, tokens[0]?.end ?? 0);
+    let out: Token[] | undefined;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (t.kind !== TokenKind.Ident) {
+        out?.push(t);
+        continue;
+      }
+      const body = this.defines.size ? this.defines.get(t.text) : undefined;
+      if (body) {
+        out ??= tokens.slice(0, i);
+        for (const b of this.substitute(body, depth + 1)) out.push({ ...b, start: t.start, end: t.end });
+      } else out?.push(t);
+    }
+    return out ?? tokens;
+  }
+
+  private qualify(name: string): string {
+    return name.startsWith('.') && !name.startsWith('..') ? this.globalLabel + name : name;
+  }
+
+  /** Qualifies local-label references in an expression (`.loop` → `outer.loop`). */
+  private qualifyExpr(e: Expr): Expr {
+    switch (e.k) {
+      case 'sym':
+        return e.name.startsWith('.') && !e.name.startsWith('..') ? { ...e, name: this.qualify(e.name) } : e;
+      case 'un':
+        return { ...e, a: this.qualifyExpr(e.a) };
+      case 'bin':
+        return { ...e, a: this.qualifyExpr(e.a), b: this.qualifyExpr(e.b) };
+      default:
+        return e;
+    }
+  }
+
+  private expression(cur: Cursor): Expr {
+    return this.qualifyExpr(parseExpression(cur));
+  }
+
+  private at(start: number, end: number): Loc {
+    return { ...this.loc, start, end };
+  }
+
+  // --- statements ---------------------------------------------------------------------------------
+
+  private statementsOf(cur: Cursor): void {
+    const first = cur.peek()!;
+    if (first.kind !== TokenKind.Ident) throw new AsmError(`expected a label, directive or instruction, found '${first.text}'`, first.start, first.end);
+    const lower = first.text.toLowerCase();
+    const second = cur.peek(1);
+    // `name equ value`
+    if (second?.kind === TokenKind.Ident && second.text.toLowerCase() === 'equ') {
+      cur.pos += 2;
+      const name = this.defineName(first);
+      const expr = this.expression(cur);
+      this.endOfLine(cur);
+      this.statements.push({ k: 'equ', loc: this.at(first.start, expr.end), name, expr });
+      return;
+    }
+    // `label:` or a bare label followed by an instruction/directive.
+    const isLabel = (second?.kind === TokenKind.Punct && second.text === ':') || (!this.isKeyword(lower) && (second === undefined || (second.kind === TokenKind.Ident && this.isKeyword(second.text.toLowerCase()))));
+    if (isLabel) {
+      if (second === undefined && !lower.startsWith('.')) this.warning(`label '${first.text}' alone on a line without a colon`, first.start, first.end);
+      cur.pos += second?.text === ':' ? 2 : 1;
+      const name = this.defineName(first);
+      if (!name.startsWith('.') && !first.text.startsWith('.')) this.globalLabel = name;
+      this.ensureSection();
+      this.statements.push({ k: 'label', loc: this.at(first.start, first.end), name });
+      if (cur.atEnd()) return;
+    }
+    this.directiveOrInstruction(cur);
+  }
+
+  private isKeyword(lower: string): boolean {
+    return DIRECTIVES.has(lower) || lower in DATA_UNITS || lower in RES_UNITS || lower in PREFIXES || lookupForms(lower) !== undefined;
+  }
+
+  private defineName(t: Token): string {
+    if (t.text === '$' || t.text === '$$') throw new AsmError(`'${t.text}' cannot be defined`, t.start, t.end);
+    if (isRegisterName(t.text)) throw new AsmError(`'${t.text}' is a register name and cannot be a label`, t.start, t.end);
+    if (this.isKeyword(t.text.toLowerCase())) throw new AsmError(`'${t.text}' is an instruction or directive and cannot be a label`, t.start, t.end);
+    if (t.text.startsWith('.') && !t.text.startsWith('..') && !this.globalLabel) {
+      throw new AsmError(`local label '${t.text}' has no preceding global label`, t.start, t.end);
+    }
+    return this.qualify(t.text);
+  }
+
+  private endOfLine(cur: Cursor): void {
+    if (!cur.atEnd()) throw cur.error(`unexpected '${cur.peek()!.text}' at the end of the statement`);
+  }
+
+  private ensureSection(): void {
+    if (this.currentSection >= 0) return;
+    this.switchSection('.text', {}, this.loc);
+  }
+
+  private switchSection(name: string, attributes: SectionAttributes, loc: Loc): void {
+    let index = this.sections.findIndex((s) => s.name === name);
+    if (index < 0) {
+      index = this.sections.length;
+      this.sections.push({ name, attributes, loc });
+    } else if (Object.keys(attributes).length) {
+      // Attributes may be given again (or added) on a later `section` line; they merge.
+      Object.assign(this.sections[index].attributes, attributes);
+    }
+    this.currentSection = index;
+    this.statements.push({ k: 'section', loc, index });
+  }
+
+  private directiveOrInstruction(cur: Cursor): void {
+    const t = cur.next();
+    if (t.kind !== TokenKind.Ident) throw new AsmError(`expected a directive or instruction, found '${t.text}'`, t.start, t.end);
+    const word = t.text.toLowerCase();
+    switch (word) {
+      case 'section':
+      case 'segment':
+        return this.sectionDirective(cur, t);
+      case 'org': {
+        const expr = this.expression(cur);
+        this.endOfLine(cur);
+        this.statements.push({ k: 'org', loc: this.at(t.start, expr.end), expr });
+        return;
+      }
+      case 'bits': {
+        const expr = parseExpression(cur);
+        if (evaluateConstant(expr) !== 64n) throw new AsmError('only bits 64 is supported (the guest runs in 64-bit mode)', expr.start, expr.end);
+        return this.endOfLine(cur);
+      }
+      case 'use64':
+      case 'cpu':
+        cur.pos = cur.tokens.length;
+        return;
+      case 'default': {
+        const mode = cur.next();
+        const m = mode.text.toLowerCase();
+        if (m !== 'rel' && m !== 'abs') throw new AsmError("expected 'rel' or 'abs' after 'default'", mode.start, mode.end);
+        this.defaultRel = m === 'rel';
+        return this.endOfLine(cur);
+      }
+      case 'global':
+        // Accepted for NASM compatibility: a flat image has no symbol visibility.
+        cur.pos = cur.tokens.length;
+        return;
+      case 'extern':
+        throw new AsmError('extern is not supported: a FRED Lab program is one flat image', t.start, t.end);
+      case 'align':
+      case 'alignb': {
+        const boundary = this.expression(cur);
+        if (cur.eat(',')) this.expression(cur); // NASM's fill instruction is accepted; padding is NOP in code, 0 in data.
+        this.endOfLine(cur);
+        this.ensureSection();
+        this.statements.push({ k: 'align', loc: this.at(t.start, boundary.end), boundary, reserve: word === 'alignb', size: 0 });
+        return;
+      }
+      case 'times': {
+        const count = this.expression(cur);
+        return this.repeatable(cur, count, t.start);
+      }
+      case 'equ':
+        throw new AsmError("'equ' needs a name before it", t.start, t.end);
+    }
+    cur.pos--;
+    this.repeatable(cur, undefined, t.start);
+  }
+
+  private repeatable(cur: Cursor, times: Expr | undefined, start: number): void {
+    const t = cur.next();
+    const word = t.text.toLowerCase();
+    this.ensureSection();
+    if (t.kind === TokenKind.Ident && word in DATA_UNITS) {
+      const items: (Expr | Uint8Array)[] = [];
+      if (cur.atEnd()) throw cur.error(`'${word}' needs at least one value`);
+      do {
+        const s = cur.peek();
+        const after = cur.peek(1);
+        if (s?.kind === TokenKind.String && (!after || after.text === ',')) {
+          cur.pos++;
+          items.push(s.bytes!);
+        } else items.push(this.expression(cur));
+      } while (cur.eat(','));
+      this.endOfLine(cur);
+      this.statements.push({ k: 'data', loc: this.at(start, cur.lineLength), unit: DATA_UNITS[word], items, times, size: 0 });
+      return;
+    }
+    if (t.kind === TokenKind.Ident && word in RES_UNITS) {
+      const count = this.expression(cur);
+      this.endOfLine(cur);
+      this.statements.push({ k: 'res', loc: this.at(start, count.end), unit: RES_UNITS[word], count, times, size: 0 });
+      return;
+    }
+    cur.pos--;
+    this.instruction(cur, times, start);
+  }
+
+  private instruction(cur: Cursor, times: Expr | undefined, start: number): void {
+    let lock = false;
+    let rep = RepPrefixKind.None;
+    let operandSize = 0;
+    let t = cur.next();
+    for (;;) {
+      const prefix = t.kind === TokenKind.Ident ? PREFIXES[t.text.toLowerCase()] : undefined;
+      if (!prefix) break;
+      if (prefix.lock) lock = true;
+      if (prefix.rep !== undefined) rep = prefix.rep;
+      if (prefix.operandSize) operandSize = prefix.operandSize;
+      if (cur.atEnd()) throw new AsmError(`prefix '${t.text}' needs an instruction after it`, t.start, t.end);
+      t = cur.next();
+    }
+    if (t.kind !== TokenKind.Ident) throw new AsmError(`expected an instruction, found '${t.text}'`, t.start, t.end);
+    let mnemonic = t.text.toLowerCase();
+    // NASM's `o64 sysret` / `o64 iret` / `o64 sysexit` are the REX.W forms.
+    if (operandSize === 64 && lookupForms(`${mnemonic}q`) && !lookupForms(mnemonic)?.forms.some((f) => f.operandSize === 64)) mnemonic += 'q';
+    const found = lookupForms(mnemonic);
+    if (!found) {
+      const isLabelLike = cur.atEnd();
+      throw new AsmError(isLabelLike ? `unknown instruction '${t.text}' (a label needs a colon)` : `unknown instruction '${t.text}'`, t.start, t.end);
+    }
+    const ops: Operand[] = [];
+    if (!cur.atEnd()) {
+      do ops.push(this.operand(cur));
+      while (cur.eat(','));
+    }
+    this.endOfLine(cur);
+    let forms = found.forms;
+    if (operandSize) {
+      forms = forms.filter((f) => f.operandSize === operandSize || f.operandSize === 0);
+      if (!forms.length) throw new AsmError(`'${mnemonic}' has no ${operandSize}-bit form`, start, t.end);
+    }
+    // NASM: `imul r, imm` is `imul r, r, imm`.
+    if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
+    this.statements.push({
+      k: 'instr', loc: this.at(start, cur.lineLength), mnemonic: found.name, forms, ops, prefixes: { lock, rep }, operandSize, times,
+      fixed: undefined, near: false, size: 0,
+    });
+  }
+
+  private operand(cur: Cursor): Operand {
+    const op = parseOperand(cur);
+    if (op.t === 'imm') return { ...op, expr: this.qualifyExpr(op.expr) };
+    if (op.t === 'mem') {
+      const disp = op.disp && this.qualifyExpr(op.disp);
+      // `default rel`: [disp] without base/index and without an fs/gs override is rip-relative (NASM).
+      const rel = op.rel ?? (this.defaultRel && op.seg !== Register.FS && op.seg !== Register.GS ? true : undefined);
+      return { ...op, disp, rel };
+    }
+    return op;
+  }
+
+  private sectionDirective(cur: Cursor, keyword: Token): void {
+    const nameToken = cur.next();
+    if (nameToken.kind !== TokenKind.Ident) throw new AsmError('expected a section name', nameToken.start, nameToken.end);
+    const name = nameToken.text;
+    const attributes: SectionAttributes = {};
+    while (!cur.atEnd()) {
+      const a = cur.next();
+      const word = a.text.toLowerCase();
+      if (a.kind !== TokenKind.Ident) throw new AsmError(`unexpected '${a.text}' in section attributes`, a.start, a.end);
+      if (word === 'user') attributes.user = true;
+      else if (word === 'supervisor' || word === 'kernel') attributes.user = false;
+      else if (word === 'nobits') attributes.nobits = true;
+      else if (word === 'progbits') attributes.nobits = false;
+      else if (word === 'write') attributes.writable = true;
+      else if (word === 'nowrite') attributes.writable = false;
+      else if (word === 'exec') attributes.executable = true;
+      else if (word === 'noexec') attributes.executable = false;
+      else if (word === 'start' || word === 'align' || word === 'vstart') {
+        cur.expect('=');
+        const expr = this.expression(cur);
+        if (word === 'align') {
+          const n = Number(evaluateConstant(expr));
+          if (n <= 0 || (n & (n - 1)) !== 0) throw new AsmError('section align must be a power of two', expr.start, expr.end);
+          attributes.align = n;
+        } else if (word === 'start') attributes.start = expr;
+        else throw new AsmError('vstart= is not supported: sections are loaded where they run', a.start, expr.end);
+      } else throw new AsmError(`unknown section attribute '${a.text}' (user, nobits, progbits, write, nowrite, exec, noexec, start=, align=)`, a.start, a.end);
+    }
+    this.switchSection(name, attributes, this.at(keyword.start, cur.lineLength));
+  }
+}
+
+/** `%include "x"` is relative to the including file's directory (absolute paths stay as they are). */
+export function resolveInclude(from: string, name: string): string {
+  if (name.startsWith('/')) return name;
+  const slash = from.lastIndexOf('/');
+  const dir = slash >= 0 ? from.slice(0, slash + 1) : '';
+  const parts: string[] = [];
+  for (const part of (dir + name).split('/')) {
+    if (part === '..' && parts.length && parts[parts.length - 1] !== '..' && parts[parts.length - 1] !== '') parts.pop();
+    else if (part !== '.') parts.push(part);
+  }
+  return parts.join('/');
+}

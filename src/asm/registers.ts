@@ -1,0 +1,54 @@
+// Register names (NASM spelling, case-insensitive) → iced-x86 Register and its class.
+import { Register } from 'iced-x86';
+
+export type RegisterClass = 'gpr8' | 'gpr16' | 'gpr32' | 'gpr64' | 'seg' | 'cr' | 'dr' | 'rip';
+
+export interface RegisterInfo {
+  readonly reg: Register;
+  readonly cls: RegisterClass;
+  /** Width in bytes (GPRs), 0 otherwise. */
+  readonly size: number;
+}
+
+const table = new Map<string, RegisterInfo>();
+
+function add(name: string, reg: Register, cls: RegisterClass, size: number): void {
+  table.set(name.toLowerCase(), { reg, cls, size });
+}
+
+const legacy8 = ['AL', 'CL', 'DL', 'BL', 'AH', 'CH', 'DH', 'BH', 'SPL', 'BPL', 'SIL', 'DIL'];
+const base16 = ['AX', 'CX', 'DX', 'BX', 'SP', 'BP', 'SI', 'DI'];
+for (const n of legacy8) add(n, Register[n as keyof typeof Register] as Register, 'gpr8', 1);
+for (const n of base16) {
+  add(n, Register[n as keyof typeof Register] as Register, 'gpr16', 2);
+  add(`E${n}`, Register[`E${n}` as keyof typeof Register] as Register, 'gpr32', 4);
+  add(`R${n}`, Register[`R${n}` as keyof typeof Register] as Register, 'gpr64', 8);
+}
+for (let i = 8; i < 16; i++) {
+  // NASM spells the low byte r8b (and accepts r8l); iced calls it R8L.
+  add(`r${i}b`, Register[`R${i}L` as keyof typeof Register] as Register, 'gpr8', 1);
+  add(`r${i}l`, Register[`R${i}L` as keyof typeof Register] as Register, 'gpr8', 1);
+  add(`r${i}w`, Register[`R${i}W` as keyof typeof Register] as Register, 'gpr16', 2);
+  add(`r${i}d`, Register[`R${i}D` as keyof typeof Register] as Register, 'gpr32', 4);
+  add(`r${i}`, Register[`R${i}` as keyof typeof Register] as Register, 'gpr64', 8);
+}
+for (const n of ['ES', 'CS', 'SS', 'DS', 'FS', 'GS']) add(n, Register[n as keyof typeof Register] as Register, 'seg', 0);
+for (let i = 0; i < 16; i++) {
+  add(`cr${i}`, Register[`CR${i}` as keyof typeof Register] as Register, 'cr', 0);
+  add(`dr${i}`, Register[`DR${i}` as keyof typeof Register] as Register, 'dr', 0);
+}
+add('rip', Register.RIP, 'rip', 8);
+
+/** The register named `lowerName` (already lower-case), or undefined. */
+export function lookupRegister(lowerName: string): RegisterInfo | undefined {
+  return table.get(lowerName);
+}
+
+export function isRegisterName(name: string): boolean {
+  return table.has(name.toLowerCase());
+}
+
+/** AH, CH, DH, BH cannot be encoded in an instruction that has a REX prefix. */
+export function isHighByte(reg: Register): boolean {
+  return reg === Register.AH || reg === Register.CH || reg === Register.DH || reg === Register.BH;
+}

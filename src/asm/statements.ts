@@ -1,0 +1,50 @@
+// Parsed statements: what one source line asks for. The assembler lays them out and emits them.
+import type { Expr } from './expression';
+import type { Form } from './forms';
+import type { Prefixes } from './encoder';
+import type { Operand } from './operands';
+
+/** Where a statement comes from: file, 1-based line, 0-based column range, and its listing row. */
+export interface Loc {
+  readonly file: string;
+  readonly line: number;
+  readonly start: number;
+  readonly end: number;
+  readonly row: number;
+}
+
+export interface SectionAttributes {
+  user?: boolean;
+  nobits?: boolean;
+  writable?: boolean;
+  executable?: boolean;
+  start?: Expr;
+  align?: number;
+}
+
+export interface InstructionStatement {
+  readonly k: 'instr';
+  readonly loc: Loc;
+  readonly mnemonic: string;
+  readonly forms: readonly Form[];
+  readonly ops: readonly Operand[];
+  readonly prefixes: Prefixes;
+  /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
+  readonly operandSize: number;
+  readonly times: Expr | undefined;
+  /** Bytes known at parse time (no symbols, no relative operands). */
+  fixed: Uint8Array | undefined;
+  /** Sticky: the short branch form was out of range once, so the near form is used from now on. */
+  near: boolean;
+  size: number;
+}
+
+export type Statement =
+  | { readonly k: 'label'; readonly loc: Loc; readonly name: string }
+  | { readonly k: 'equ'; readonly loc: Loc; readonly name: string; readonly expr: Expr }
+  | InstructionStatement
+  | { readonly k: 'data'; readonly loc: Loc; readonly unit: number; readonly items: readonly (Expr | Uint8Array)[]; readonly times: Expr | undefined; size: number }
+  | { readonly k: 'res'; readonly loc: Loc; readonly unit: number; readonly count: Expr; readonly times: Expr | undefined; size: number }
+  | { readonly k: 'align'; readonly loc: Loc; readonly boundary: Expr; readonly reserve: boolean; size: number }
+  | { readonly k: 'section'; readonly loc: Loc; readonly index: number }
+  | { readonly k: 'org'; readonly loc: Loc; readonly expr: Expr };
