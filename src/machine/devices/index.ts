@@ -6,4 +6,4 @@ export { DebugExitDevice, DEBUG_EXIT_PORT, type DebugExitOptions } from './debug
 export { LocalApic, APIC_VERSION, type LocalApicOptions, type LocalApicState } from './localApic';
 export { InterruptSchedule, parseInterruptSpec, type InterruptSink, type InterruptSpec } from './interruptSchedule';
 export { StandardDevices, type StandardDevicesOptions } from './standardDevices';
-export { x2ApicRegister, x2ApicRegisters, IA32_APIC_BASE } from './x2apicRegisters';
+export { x2ApicRegister, IA32_APIC_BASE } from './x2apicRegisters';

@@ -6,7 +6,7 @@ import type { InterruptController, MsrReadResult, MsrWriteResult } from './types
 import { VectorSet } from './vectorSet';
 import {
   IA32_APIC_BASE, LVT_ERROR_INDEX, LVT_INDICES, LVT_MASK, LVT_READ_ONLY, LVT_TIMER_INDEX,
-  X2APIC_FIRST, X2APIC_LAST, x2ApicRegister,
+  X2APIC_FIRST, X2APIC_LAST, x2ApicRegister, x2ApicWriteFault,
 } from './x2apicRegisters';
 
 /** IA32_APIC_BASE: BSP (bit 8), x2APIC enable EXTD (bit 10), global enable EN (bit 11), base. */
@@ -14,9 +14,9 @@ export const APIC_BASE_BSP = 1n << 8n;
 export const APIC_BASE_EXTD = 1n << 10n;
 export const APIC_BASE_EN = 1n << 11n;
 export const APIC_DEFAULT_BASE = 0xfee0_0000n;
-/** Version register: version 0x14 (integrated APIC), max LVT entry 6 (CMCI..error: 7 LVTs),
- *  bit 24 = 0 (no EOI-broadcast suppression). */
-export const APIC_VERSION = 0x0006_0014;
+/** Version register: version 0x14 (integrated APIC), max LVT entry 5 (six LVTs: timer, thermal,
+ *  performance monitoring, LINT0, LINT1, error; no CMCI), bit 24 = 0 (no EOI-broadcast suppression). */
+export const APIC_VERSION = 0x0005_0014;
 
 export const SVR_APIC_ENABLE = 1 << 8;
 /** ESR bits the APIC can raise here (SDM Vol. 3 §11.5.3). */
@@ -101,7 +101,7 @@ export class LocalApic implements InterruptController {
     if (icount !== undefined) this.advanceTo(icount);
     const register = x2ApicRegister(index);
     if (register === undefined) return gp(`RDMSR ${hex(index)}: no such x2APIC register`);
-    if (register.access === 'wo') return gp(`RDMSR ${hex(index)}: ${register.name} is write-only`);
+    if (!register.readable) return gp(`RDMSR ${hex(index)}: ${register.name} is write-only`);
     return { ok: true, value: this.readRegister(index) };
   }
 
@@ -134,11 +134,8 @@ export class LocalApic implements InterruptController {
     this.advanceTo(icount);
     const register = x2ApicRegister(index);
     if (register === undefined) return gp(`WRMSR ${hex(index)}: no such x2APIC register`);
-    if (register.access === 'ro') return gp(`WRMSR ${hex(index)}: ${register.name} is read-only`);
-    const reserved = value & ~register.writable;
-    if (reserved !== 0n) {
-      return gp(`WRMSR ${hex(index)} (${register.name}) = ${hex(value)}: reserved bits ${hex(reserved)} set`);
-    }
+    const fault = x2ApicWriteFault(register, value);
+    if (fault !== undefined) return gp(`WRMSR ${hex(index)} = ${hex(value)}: ${fault}`);
     this.writeRegister(index, Number(value & 0xffff_ffffn), Number(value >> 32n));
     return { ok: true };
   }
