@@ -26,6 +26,8 @@ interface SymbolEntry {
   /** Labels: section and offset (the value follows the section when layout moves it). */
   section?: SectionState;
   offset?: number;
+  /** The layout pass that last defined the label. */
+  pass?: number;
   /** Being evaluated (catches `a equ a + 1`). */
   busy: boolean;
 }
@@ -72,6 +74,10 @@ export class Assembler implements EvalContext {
   private here = 0n;
   private section: SectionState | undefined;
   private changed = false;
+  private pass = 0;
+  /** Offset of each statement in the previous pass, and how far the current statement moved since. */
+  private previousOffsets: Int32Array = new Int32Array(0);
+  private shift = 0;
   private readonly mapEntries: SourceMapEntry[] = [];
   private readonly emitted: Emitted[] = [];
 
@@ -141,7 +147,12 @@ export class Assembler implements EvalContext {
     if (sym) {
       if (sym.busy) throw new AsmError(`'${name}' is defined in terms of itself`, node.start, node.end);
       if (this.final && sym.value?.unknown) throw new AsmError(`'${name}' cannot be resolved (circular definition?)`, node.start, node.end);
-      if (sym.section && sym.value) return { value: sym.section.base + BigInt(sym.offset!), reloc: 1, unknown: false };
+      if (sym.section && sym.value) {
+        // A label not reached yet in this pass moves by at least as much as the current statement has
+        // (sizes only grow): estimating it so makes layout settle in a few passes instead of dozens.
+        const shift = sym.pass !== this.pass && sym.section === this.section ? this.shift : 0;
+        return { value: sym.section.base + BigInt(sym.offset! + shift), reloc: 1, unknown: false };
+      }
       return sym.value;
     }
     const builtin = assemblerConstants.get(name);
@@ -198,20 +209,28 @@ export class Assembler implements EvalContext {
   private walk(emit: boolean): void {
     for (const s of this.sections) (s.offset = 0), (s.size = 0);
     this.section = undefined;
+    this.pass++;
     let originSeen = false;
-    for (const s of this.statements) {
+    const statements = this.statements;
+    if (this.previousOffsets.length !== statements.length) this.previousOffsets = new Int32Array(statements.length);
+    const previous = this.previousOffsets;
+    for (let i = 0; i < statements.length; i++) {
+      const s = statements[i];
       if (s.k === 'section') {
         this.section = this.sections[s.index];
         continue;
       }
       const sec = this.section;
+      const offset = sec ? sec.offset : 0;
+      this.shift = Math.max(0, offset - previous[i]);
+      previous[i] = offset;
       this.here = sec ? sec.base + BigInt(sec.offset) : this.origin;
       try {
         switch (s.k) {
           case 'label': {
             this.setSymbol(s.name, { value: this.here, reloc: 1, unknown: false });
             const sym = this.symbols.get(s.name);
-            if (sym) (sym.section = sec), (sym.offset = sec?.offset ?? 0);
+            if (sym) (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
             break;
           }
           case 'equ':

@@ -34,7 +34,7 @@ const FAR_SIZES = new Set<MemorySize>([MemorySize.SegPtr16, MemorySize.SegPtr32,
  * `popf` use the default operand size (CF, 9C, 9D); `sal` is `shl` (/4, not iced's undocumented /6 form);
  * condition-code synonyms map to the name iced uses.
  */
-const ALIASES: Record<string, string> = {
+const ALIAS_LIST: Record<string, string> = {
   iret: 'iretd', iretw: 'iret', pushf: 'pushfq', popf: 'popfq', sal: 'shl', icebp: 'int1', int01: 'int1', xlat: 'xlatb',
   sysretl: 'sysret', sysexitl: 'sysexit',
 };
@@ -42,7 +42,8 @@ const CC_SYNONYMS: Record<string, string> = {
   z: 'e', nz: 'ne', c: 'b', nae: 'b', nc: 'ae', nb: 'ae', na: 'be', nbe: 'a', pe: 'p', po: 'np',
   nge: 'l', nl: 'ge', ng: 'le', nle: 'g',
 };
-for (const prefix of ['j', 'set', 'cmov']) for (const [from, to] of Object.entries(CC_SYNONYMS)) ALIASES[prefix + from] = prefix + to;
+for (const prefix of ['j', 'set', 'cmov']) for (const [from, to] of Object.entries(CC_SYNONYMS)) ALIAS_LIST[prefix + from] = prefix + to;
+const ALIASES = new Map(Object.entries(ALIAS_LIST));
 /** Mnemonics whose iced form NASM spells differently (replaced by ALIASES targets above). */
 const HIDDEN = new Set(['sal']);
 
@@ -114,7 +115,7 @@ function rankOf(form: Form): number {
 /** Canonical mnemonic (after NASM aliases) and its forms, or undefined for an unknown mnemonic. */
 export function lookupForms(mnemonic: string): { name: string; forms: readonly Form[] } | undefined {
   table ??= build();
-  const name = ALIASES[mnemonic] ?? mnemonic;
+  const name = ALIASES.get(mnemonic) ?? mnemonic;
   const forms = table.get(name);
   return forms ? { name, forms } : undefined;
 }
@@ -122,5 +123,5 @@ export function lookupForms(mnemonic: string): { name: string; forms: readonly F
 /** Every supported mnemonic (for tests, hovers and completion). */
 export function allMnemonics(): string[] {
   table ??= build();
-  return [...table.keys(), ...Object.keys(ALIASES).filter((a) => table!.has(ALIASES[a]))].sort();
+  return [...table.keys(), ...[...ALIASES].filter(([, to]) => table!.has(to)).map(([from]) => from)].sort();
 }

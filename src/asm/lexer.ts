@@ -110,6 +110,8 @@ const DIGITS: Record<number, RegExp> = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9
 
 /** NASM number syntax: 0x1F 0h1F 1Fh, 0b101 0y101 101b 101y, 0o17 0q17 17o 17q, 0d99 99d, 99; `_` separators. */
 export function parseNumber(text: string, start: number, end: number): bigint {
+  // Fast path: plain decimal.
+  if (/^[0-9]+$/.test(text)) return checked(BigInt(text), text, start, end);
   const t = text.toLowerCase().replace(/_/g, '');
   let radix = 10;
   let digits = t;
@@ -123,9 +125,12 @@ export function parseNumber(text: string, start: number, end: number): bigint {
   else if (t.endsWith('o') || t.endsWith('q')) (radix = 8), (digits = t.slice(0, -1));
   else if (t.endsWith('d')) digits = t.slice(0, -1);
   if (!digits || !DIGITS[radix].test(digits)) throw new LexError(`invalid number '${text}'`, start, end);
-  let value = 0n;
-  const big = BigInt(radix);
-  for (const ch of digits) value = value * big + BigInt(parseInt(ch, 16));
+  return checked(BigInt(RADIX_PREFIX[radix] + digits), text, start, end);
+}
+
+const RADIX_PREFIX: Record<number, string> = { 2: '0b', 8: '0o', 10: '', 16: '0x' };
+
+function checked(value: bigint, text: string, start: number, end: number): bigint {
   if (value >= 1n << 64n) throw new LexError(`number '${text}' does not fit in 64 bits`, start, end);
   return value;
 }
