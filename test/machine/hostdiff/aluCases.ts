@@ -87,9 +87,12 @@ const readGpr = (regs: readonly bigint[], g: Gpr): bigint => (regs[g.index]! >> 
 
 // ---- operand values ----------------------------------------------------------------------------
 
+const MASK = new Map<number, bigint>([8, 16, 32, 64].map((w) => [w, (1n << BigInt(w)) - 1n]));
+const SIGN = new Map<number, bigint>([8, 16, 32, 64].map((w) => [w, 1n << BigInt(w - 1)]));
+
 function edgeValue(random: Random, w: number): bigint {
-  const mask = (1n << BigInt(w)) - 1n;
-  const sign = 1n << BigInt(w - 1);
+  const mask = MASK.get(w) ?? (1n << BigInt(w)) - 1n;
+  const sign = SIGN.get(w) ?? 1n << BigInt(w - 1);
   switch (random.below(10)) {
     case 0: return 0n;
     case 1: return 1n;
@@ -98,14 +101,16 @@ function edgeValue(random: Random, w: number): bigint {
     case 4: return sign - 1n;
     case 5: return sign + 1n;
     case 6: return BigInt(random.below(64));
-    case 7: return (mask - BigInt(random.below(64))) & mask;
-    default: return random.u64() & mask;
+    case 7: return mask - BigInt(random.below(64));
+    default: return w <= 32 ? BigInt(random.u32()) & mask : random.u64() & mask;
   }
 }
 
 /** A 64-bit register value whose low `w` bits (and, for 8-bit, bits 15:8) are edge values. */
 function registerValue(random: Random, w: Width): bigint {
-  const upper = random.pick([0n, -1n, random.u64()]) & ~((1n << BigInt(w)) - 1n);
+  if (w === 64) return edgeValue(random, 64);
+  const kind = random.below(3);
+  const upper = kind === 0 ? 0n : kind === 1 ? ~MASK.get(w)! : random.u64() & ~MASK.get(w)!;
   let value = upper | edgeValue(random, w);
   if (w === 8) value = (value & ~0xff00n) | (edgeValue(random, 8) << 8n);
   return BigInt.asUintN(64, value);
