@@ -69,6 +69,7 @@ function build(): ConstantTable {
 
   for (const m of MSRS) {
     t.add(m.name, m.index, `MSR 0x${m.index.toString(16).toUpperCase()}: ${m.doc}`);
+    for (const a of m.aliases) t.add(a, m.index, `MSR 0x${m.index.toString(16).toUpperCase()}: ${a} is ${m.name}. ${m.doc}`);
     // Field constants, except tables of per-entry slots (STKLVLS, PAT) and layouts already emitted
     // as a register (EFER).
     if (m.fields.length === 0 || m.fields.length > 16 || registerLayouts.has(m.fields)) continue;

@@ -27,6 +27,8 @@ export interface MsrDef {
   readonly rules: readonly MsrWriteRule[];
   /** False for MSRs that cannot be read (x2APIC EOI and SELF_IPI are write-only). */
   readonly readable: boolean;
+  /** Other names of the same MSR (IA32_PL0_SSP is also IA32_FRED_SSP0). */
+  readonly aliases: readonly string[];
 }
 
 const RO: MsrWriteRule = { kind: 'readOnly' };
@@ -37,8 +39,8 @@ const HIGH32 = 0xffffffff_00000000n;
 const ALL64 = (1n << 64n) - 1n;
 
 function msr(name: string, index: number, doc: string, rules: readonly MsrWriteRule[] = [],
-  fields: BitLayout = [], readable = true): MsrDef {
-  return { name, index, doc, fields, rules, readable };
+  fields: BitLayout = [], readable = true, aliases: readonly string[] = []): MsrDef {
+  return { name, index, doc, fields, rules, readable, aliases };
 }
 
 export const FRED_CONFIG_FIELDS: BitLayout = [
@@ -193,7 +195,7 @@ export const MSRS: readonly MsrDef[] = [
   ...[0, 1, 2, 3].map((n) => msr(`IA32_PL${n}_SSP`, 0x6a4 + n,
     n === 0 ? 'Shadow-stack pointer for CPL 0; also the FRED SSP for stack level 0'
       : `Shadow-stack pointer for CPL ${n}`,
-    [aligned(2), CANON])),
+    [aligned(2), CANON], [], true, n === 0 ? ['IA32_FRED_SSP0'] : [])),
   msr('IA32_INTERRUPT_SSP_TABLE_ADDR', 0x6a8, 'Interrupt shadow-stack table (IDT delivery with IST)', [CANON]),
   x2apic('APICID', 0x02, 'x2APIC ID', [RO]),
   x2apic('VERSION', 0x03, 'Local APIC version and max LVT entry', [RO]),
@@ -240,14 +242,14 @@ export const MSRS: readonly MsrDef[] = [
 ];
 
 const byIndex = new Map<number, MsrDef>(MSRS.map((m) => [m.index, m]));
-const byName = new Map<string, MsrDef>(MSRS.map((m) => [m.name, m]));
+const byName = new Map<string, MsrDef>(MSRS.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
 
 /** MSR by index (e.g. 0x1D4). */
 export function msrByIndex(index: number): MsrDef | undefined {
   return byIndex.get(index);
 }
 
-/** MSR by SDM name, case-insensitive; the `IA32_` prefix may be omitted (`FRED_CONFIG`). */
+/** MSR by SDM name or alias, case-insensitive; the `IA32_` prefix may be omitted (`FRED_CONFIG`). */
 export function msrByName(name: string): MsrDef | undefined {
   const n = name.toUpperCase();
   return byName.get(n) ?? byName.get(`IA32_${n}`);

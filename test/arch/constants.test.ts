@@ -44,6 +44,7 @@ describe('assembler constants', () => {
     expect(c('AR_UNUSABLE')).toBe(0x1_0000n);
     expect(c('X2APIC_LVT_TIMER_MASK')).toBe(0x1_0000n);
     expect(c('VMXERR_ENTRY_INVALID_CONTROL_FIELD')).toBe(7n);
+    expect(c('IA32_FRED_SSP0')).toBe(0x6a4n);
   });
 
   it('every MSR, VMCS field and event type has its constant', () => {

@@ -5,8 +5,9 @@ const fail = (rule: string) => ({ ok: false, rule });
 const OK = { ok: true };
 
 describe('MSR table', () => {
-  it('has unique names and indices', () => {
-    expect(new Set(MSRS.map((m) => m.name)).size).toBe(MSRS.length);
+  it('has unique names (aliases included) and indices', () => {
+    const names = MSRS.flatMap((m) => [m.name, ...m.aliases]);
+    expect(new Set(names).size).toBe(names.length);
     expect(new Set(MSRS.map((m) => m.index)).size).toBe(MSRS.length);
   });
 
@@ -19,6 +20,7 @@ describe('MSR table', () => {
     expect(msrByName('ia32_fred_config')?.index).toBe(0x1d4);
     expect(msrByName('FRED_STKLVLS')?.index).toBe(0x1d0);
     expect(msrByName('NO_SUCH_MSR')).toBeUndefined();
+    expect(msrByName('IA32_FRED_SSP0')?.name).toBe('IA32_PL0_SSP');
     expect(msrByIndex(0x12345)).toBeUndefined();
   });
 
