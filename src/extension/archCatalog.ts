@@ -1,10 +1,8 @@
 // The extension's one view of src/arch's tables: which built-in names exist (for the generated
 // grammar) and what each one is (for hovers). It copies no architectural fact; it only looks names
-// up in the assembler's constant table (src/arch/constants.ts), MSRS, VMCS_FIELDS and the event
-// tables. No `vscode` import, so the grammar generator and the unit tests can load it.
+// up in the assembler's constant table and its docs (src/arch/constants.ts), MSRS and VMCS_FIELDS. No `vscode` import, so the grammar generator and the unit tests can load it.
 import {
-  assemblerConstants, bitRangeText, EVENT_TYPES, EXCEPTIONS, EXIT_REASONS, MSRS, VMCS_FIELDS, VMCS_GROUP_TITLES,
-  type MsrDef, type VmcsFieldDef,
+  assemblerConstantDocs, assemblerConstants, bitRangeText, MSRS, VMCS_FIELDS, VMCS_GROUP_TITLES, type MsrDef, type VmcsFieldDef,
 } from '../arch/index';
 
 export interface ArchConstantNames {
@@ -15,7 +13,8 @@ export interface ArchConstantNames {
   readonly other: readonly string[];
 }
 
-const msrByName = new Map<string, MsrDef>(MSRS.map((m) => [m.name, m]));
+/** MSRs by name and by alias (IA32_FRED_SSP0 is IA32_PL0_SSP). */
+const msrByName = new Map<string, MsrDef>(MSRS.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
 const vmcsByName = new Map<string, VmcsFieldDef>(VMCS_FIELDS.map((f) => [f.name, f]));
 
 /** The VMCS field a constant names: `GUEST_RIP`, or `GUEST_IA32_PAT_HIGH` for the high half. */
@@ -39,38 +38,22 @@ export function archConstantNames(): ArchConstantNames {
 
 /** What a built-in name is, as a kind plus the facts a hover shows. */
 export type ArchConstant =
-  | { readonly kind: 'msr'; readonly msr: MsrDef }
+  | { readonly kind: 'msr'; readonly name: string; readonly msr: MsrDef }
   | { readonly kind: 'vmcs'; readonly field: VmcsFieldDef; readonly high: boolean; readonly encoding: number;
       readonly groupTitle: string }
   | { readonly kind: 'constant'; readonly name: string; readonly value: bigint; readonly doc?: string };
-
-/** Docs of the constant families named after a table entry (naming scheme of src/arch/constants.ts). */
-const FAMILY_DOCS: readonly ((name: string) => string | undefined)[] = [
-  (n) => {
-    const e = EXCEPTIONS.find((x) => `X86_TRAP_${x.short}` === n);
-    return e && `${e.mnemonic} ${e.name} (${e.kind}${e.errorCode ? ', error code' : ''}): ${e.doc}`;
-  },
-  (n) => {
-    const t = EVENT_TYPES.find((x) => `EVENT_TYPE_${x.short}` === n || x.vmxName === n);
-    return t && `Event type ${t.type}, ${t.name}: ${t.doc}`;
-  },
-  (n) => {
-    const r = EXIT_REASONS.find((x) => `EXIT_REASON_${x.short}` === n);
-    return r && `Basic VM-exit reason ${r.reason}: ${r.title}${r.entryFailure ? ' (VM-entry failure)' : ''}`;
-  },
-];
 
 export function lookupArchConstant(name: string): ArchConstant | undefined {
   const value = assemblerConstants.get(name);
   if (value === undefined) return undefined;
   const msr = msrByName.get(name);
-  if (msr) return { kind: 'msr', msr };
+  if (msr) return { kind: 'msr', name, msr };
   const vmcs = vmcsField(name);
   if (vmcs) {
     return { kind: 'vmcs', field: vmcs.field, high: vmcs.high, encoding: Number(value),
       groupTitle: VMCS_GROUP_TITLES[vmcs.field.group] };
   }
-  const doc = FAMILY_DOCS.map((f) => f(name)).find((d) => d !== undefined);
+  const doc = assemblerConstantDocs.get(name);
   return { kind: 'constant', name, value, ...(doc ? { doc } : {}) };
 }
 

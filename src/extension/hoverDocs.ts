@@ -69,7 +69,9 @@ export function constantHover(c: ArchConstant): string {
   switch (c.kind) {
     case 'msr': {
       const m = c.msr;
-      const lines = [`**${m.name}** — MSR ${hex(m.index)}${m.readable ? '' : ' (write-only)'}`, '', m.doc];
+      const names = [m.name, ...m.aliases].filter((n) => n !== c.name);
+      const lines = [`**${c.name}** — MSR ${hex(m.index)}${m.readable ? '' : ' (write-only)'}`, '',
+        ...(names.length ? [`Also named ${names.join(', ')}.`, ''] : []), m.doc];
       if (m.fields.length) {
         lines.push('', '| bits | field | |', '|---|---|---|');
         for (const f of m.fields) lines.push(`| ${bitRangeText(f)} | ${f.name} | ${f.doc} |`);

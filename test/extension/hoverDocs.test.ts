@@ -1,6 +1,6 @@
 // Hover texts: words under the cursor, MSR/VMCS/constant facts from src/arch, instruction docs, numbers.
 import { describe, expect, it } from 'vitest';
-import { assemblerConstants, msrByName, VMCS_FIELDS } from '../../src/arch/index';
+import { assemblerConstantDocs, assemblerConstants, msrByName, VMCS_FIELDS } from '../../src/arch/index';
 import { hoverMarkdown, numberHover, wordAt } from '../../src/extension/hoverDocs';
 
 const at = (line: string, text: string) => hoverMarkdown(line, line.indexOf(text) + 1);
@@ -43,12 +43,19 @@ describe('hoverMarkdown', () => {
     expect(md).toContain('high 32 bits');
   });
 
-  it('shows other constants with their value and, for table families, the table doc', () => {
-    const pf = at('mov eax, X86_TRAP_PF', 'X86_TRAP_PF')!.markdown;
-    expect(pf).toContain(`0x${assemblerConstants.get('X86_TRAP_PF')!.toString(16).toUpperCase()}`);
-    expect(pf).toContain('#PF Page Fault');
-    expect(at('bts rax, CR4_FRED_BIT', 'CR4_FRED_BIT')!.markdown).toContain('= 0x20 (32)');
-    expect(at('cmp eax, EXIT_REASON_CPUID', 'EXIT_REASON_CPUID')!.markdown).toContain('VM-exit reason 10');
+  it('shows other constants with their value and src/arch doc', () => {
+    for (const name of ['X86_TRAP_PF', 'CR4_FRED_BIT', 'EXIT_REASON_CPUID', 'FRED_FRAME_EVENT_DATA']) {
+      const md = at(`mov eax, ${name}`, name)!.markdown;
+      const value = assemblerConstants.get(name)!;
+      expect(md).toContain(`= 0x${value.toString(16).toUpperCase()} (${value})`);
+      expect(md).toContain(assemblerConstantDocs.get(name));
+    }
+  });
+
+  it('shows an MSR alias under the name used, with the other name', () => {
+    const md = at('mov ecx, IA32_FRED_SSP0', 'IA32_FRED_SSP0')!.markdown;
+    expect(md).toContain(`**IA32_FRED_SSP0** — MSR 0x${msrByName('IA32_PL0_SSP')!.index.toString(16).toUpperCase()}`);
+    expect(md).toContain('Also named IA32_PL0_SSP');
   });
 
   it('documents FRED and VMX instructions, case-insensitively', () => {

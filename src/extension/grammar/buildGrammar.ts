@@ -1,40 +1,26 @@
 // Builds the TextMate grammar of the `.fred` language (syntaxes/fred-asm.tmLanguage.json) from the
-// sources of truth: iced-x86's instruction and register tables for mnemonics and registers, and
-// src/arch (through src/extension/archCatalog.ts) for the built-in constants (MSRs, VMCS fields,
-// architectural bits). The directive set, numbers, strings and comments are the language's own.
+// sources of truth: the assembler's mnemonic and register tables (src/asm, themselves built from
+// iced-x86), iced-x86's CPUID features and CPL rules to pick out the system instructions, and src/arch
+// (through src/extension/archCatalog.ts) for the built-in constants (MSRs, VMCS fields, bits). The directive set, numbers, strings and comments are the language's own.
 // Run by scripts/generate-grammar.mjs; test/extension/grammar/buildGrammar.test.ts checks the committed JSON is
 // what this produces, so the grammar cannot drift from the tables.
 //
 // Every pattern is a single-line `match` (assembly has no multi-line tokens) and uses only regex
 // syntax that Oniguruma and JavaScript agree on; a case-insensitive pattern starts with `(?i)`.
-import { CC_a, CC_ae, CC_b, CC_be, CC_e, CC_g, CC_ge, CC_l, CC_le, CC_ne, CC_np, CC_p, Code, CodeExt,
-  CpuidFeature, EncodingKind, Instruction, Mnemonic, Register, RegisterExt } from 'iced-x86';
+import { Code, CodeExt, CpuidFeature, EncodingKind, Instruction, Mnemonic, Register, RegisterExt } from 'iced-x86';
+import { lookupForms } from '../../asm/forms';
+import { allMnemonics } from '../../asm/index';
 import { isRegisterName } from '../../asm/registers';
 import { archConstantNames } from '../archCatalog';
 
 export const GRAMMAR_PATH = 'syntaxes/fred-asm.tmLanguage.json';
 const SCOPE = 'fred-asm';
 
-/** CPUID features of the integer and system instruction set (no x87, MMX, SSE/AVX, vendor extras). */
-const INTEGER_AND_SYSTEM_FEATURES = new Set<string>([
-  'INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', 'X64', 'MULTIBYTENOP', 'PAUSE', 'CMOV',
-  'CX8', 'CMPXCHG16B', 'CPUID', 'TSC', 'RDTSCP', 'MSR', 'SEP', 'SYSCALL', 'POPCNT', 'LZCNT', 'BMI1',
-  'ADX', 'MOVBE', 'RDRAND', 'RDSEED', 'RDPID', 'FSGSBASE', 'INVPCID', 'SMAP', 'CLFSH', 'CLFLUSHOPT',
-  'CLWB', 'MONITOR', 'XSAVE', 'XSAVEOPT', 'XSAVEC', 'XSAVES', 'FXSR', 'VMX', 'INVEPT', 'INVVPID', 'FRED',
-  'LKGS', 'WRMSRNS', 'MSRLIST', 'SERIALIZE', 'PREFETCHW', 'CET_SS', 'CET_IBT', 'UINTR', 'PKU', 'RDPMC',
-  'WBNOINVD', 'HRESET', 'PTWRITE', 'SMM', 'CLDEMOTE', 'WAITPKG', 'MOVDIRI', 'MOVDIR64B', 'RTM', 'HLE_or_RTM',
-]);
-
 /** Features whose instructions are "system" for this lab: event delivery, FRED, VMX (SDM Vol. 3). */
 const SYSTEM_FEATURES = new Set<string>(['FRED', 'LKGS', 'WRMSRNS', 'MSRLIST', 'VMX', 'INVEPT', 'INVVPID',
   'SYSCALL', 'SEP', 'UINTR']);
 /** Software events, their returns and interrupt masking: system here although CPL 3 may run them. */
 const EVENT_MNEMONICS = new Set(['int', 'int1', 'int3', 'into', 'iret', 'iretd', 'iretq', 'cli', 'sti']);
-
-/** Condition-code spellings (iced's CC_* enums list every assembler alias of one condition). */
-const CONDITION_ALIASES: readonly (readonly string[])[] = [CC_a, CC_ae, CC_b, CC_be, CC_e, CC_g, CC_ge,
-  CC_l, CC_le, CC_ne, CC_np, CC_p].map((cc) => Object.keys(cc).filter((k) => Number.isNaN(Number(k))));
-const CONDITION_PREFIXES = ['j', 'set', 'cmov', 'loop'];
 
 const PREFIXES = ['lock', 'rep', 'repe', 'repz', 'repne', 'repnz'];
 
@@ -43,9 +29,24 @@ export interface InstructionSet {
   readonly system: readonly string[];
 }
 
-/** Mnemonics (lower case) of the legacy-encoded integer and system instructions valid in 64-bit mode. */
+/**
+ * Exactly the mnemonics the assembler accepts (src/asm's allMnemonics, aliases included), so a
+ * highlighted mnemonic is one that assembles. "System" are those of SYSTEM_FEATURES or
+ * EVENT_MNEMONICS and those whose every iced-x86 form requires CPL 0; an alias (`icebp`, `jz`)
+ * is classified by the instruction it stands for.
+ */
 export function instructionSet(): InstructionSet {
-  const usable = new Set<string>();
+  const systemByIced = icedSystemMnemonics();
+  const general: string[] = [];
+  const system: string[] = [];
+  for (const mnemonic of allMnemonics()) {
+    const canonical = lookupForms(mnemonic)?.name ?? mnemonic;
+    (systemByIced.has(canonical) || EVENT_MNEMONICS.has(canonical) ? system : general).push(mnemonic);
+  }
+  return { general: general.sort(), system: system.sort() };
+}
+
+function icedSystemMnemonics(): Set<string> {
   const system = new Set<string>();
   const allCpl0 = new Map<string, boolean>();
   for (const key of Object.keys(Code)) {
@@ -53,38 +54,19 @@ export function instructionSet(): InstructionSet {
     if (!Number.isInteger(code)) continue;
     const op = CodeExt.opCode(code);
     try {
-      if (op.encoding !== EncodingKind.Legacy || !op.isInstruction || !op.mode64 || op.isReservedNop) continue;
+      if (op.encoding !== EncodingKind.Legacy || !op.isInstruction || !op.mode64) continue;
       const mnemonic = Mnemonic[op.mnemonic].toLowerCase();
       const instruction = Instruction.create(code);
       const features = Array.from(instruction.cpuidFeatures(), (f) => CpuidFeature[f]);
       instruction.free();
-      if (!features.every((f) => INTEGER_AND_SYSTEM_FEATURES.has(f))) continue;
-      usable.add(mnemonic);
-      if (features.some((f) => SYSTEM_FEATURES.has(f)) || EVENT_MNEMONICS.has(mnemonic)) system.add(mnemonic);
+      if (features.some((f) => SYSTEM_FEATURES.has(f))) system.add(mnemonic);
       allCpl0.set(mnemonic, (allCpl0.get(mnemonic) ?? true) && op.mustBeCpl0);
     } finally {
       op.free();
     }
   }
   for (const [mnemonic, cpl0] of allCpl0) if (cpl0) system.add(mnemonic);
-  for (const mnemonic of [...usable]) {
-    for (const alias of conditionAliases(mnemonic)) {
-      usable.add(alias);
-      if (system.has(mnemonic)) system.add(alias);
-    }
-  }
-  const sorted = (s: Iterable<string>) => [...s].sort();
-  return { general: sorted([...usable].filter((m) => !system.has(m))), system: sorted(system) };
-}
-
-function conditionAliases(mnemonic: string): string[] {
-  for (const prefix of CONDITION_PREFIXES) {
-    if (!mnemonic.startsWith(prefix)) continue;
-    const cc = mnemonic.slice(prefix.length);
-    const group = CONDITION_ALIASES.find((g) => g.includes(cc));
-    if (group) return group.map((alias) => prefix + alias);
-  }
-  return [];
+  return system;
 }
 
 export interface RegisterSet {
@@ -171,7 +153,7 @@ export function buildGrammar(): object {
       { match: `^\\s*(${ID_START}${ID_CHAR}*)\\s*(:)`, captures: captures('entity.name.function.label',
         'punctuation.separator.label') },
       { match: `(?i)^\\s*(${ID_START}${ID_CHAR}*)\\s+(equ)(?!${ID_CHAR})`, captures: captures(
-        'entity.name.constant', 'keyword.control.directive') },
+        'variable.other.constant.definition', 'keyword.control.directive') },
     ] },
     preprocessor: { patterns: [
       { match: `(?i)^\\s*(%(?:define|undef|assign|macro))\\s+(${ID_START}${ID_CHAR}*)`, captures: captures(
@@ -180,7 +162,7 @@ export function buildGrammar(): object {
     ] },
     directive: { patterns: [
       { match: `(?i)^\\s*(section|segment)\\s+(${ID_CHAR}+)`, captures: captures('keyword.control.directive',
-        'entity.name.section') },
+        'entity.name.namespace.section') },
       rule('keyword.control.directive', word(DIRECTIVES, true)),
       rule('storage.type.data', word(DATA_DIRECTIVES, true)),
       rule('storage.modifier.size', word(SIZE_KEYWORDS, true)),
@@ -198,9 +180,9 @@ export function buildGrammar(): object {
       rule('variable.other.register.ip', word(registers.ip, true)),
     ] },
     constant: { patterns: [
-      ...(arch.msr.length ? [rule('support.constant.msr', word(arch.msr, false))] : []),
-      ...(arch.vmcs.length ? [rule('support.constant.vmcs', word(arch.vmcs, false))] : []),
-      ...(arch.other.length ? [rule('support.constant.arch', word(arch.other, false))] : []),
+      ...(arch.msr.length ? [rule('variable.other.constant.msr', word(arch.msr, false))] : []),
+      ...(arch.vmcs.length ? [rule('variable.other.constant.vmcs', word(arch.vmcs, false))] : []),
+      ...(arch.other.length ? [rule('variable.other.constant.arch', word(arch.other, false))] : []),
       rule('variable.language.location', `(?<!${ID_CHAR})\\$\\$?(?!${ID_CHAR})`),
     ] },
     number: { patterns: [
