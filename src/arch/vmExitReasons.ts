@@ -86,6 +86,7 @@ export const EXIT_REASONS: readonly ExitReasonInfo[] = [
   R(68, 'TPAUSE', 'TPAUSE'),
   R(69, 'LOADIWKEY', 'LOADIWKEY'),
   R(70, 'ENCLV', 'ENCLV'),
+  R(71, 'SGX_CONFLICT', 'SGX conflict'), // Intel TDX module vm_exit_basic_reason_e; not in vmx-fred.md
   R(72, 'ENQCMD_PASID', 'ENQCMD PASID'),
   R(73, 'ENQCMDS_PASID', 'ENQCMDS PASID'),
   R(74, 'BUS_LOCK', 'bus lock'),
@@ -97,7 +98,8 @@ export const EXIT_REASONS: readonly ExitReasonInfo[] = [
   R(80, 'URDMSR', 'URDMSR'),
   R(81, 'UWRMSR', 'UWRMSR'),
   R(84, 'MSR_READ_IMM', 'RDMSR-imm'),
-  R(85, 'WRMSRNS', 'WRMSRNS (per Bochs)'),
+  // Linux EXIT_REASON_MSR_WRITE_IMM: the immediate form of WRMSRNS.
+  R(85, 'MSR_WRITE_IMM', 'WRMSRNS (per Bochs)'),
 ];
 
 const byReason = new Map<number, ExitReasonInfo>(EXIT_REASONS.map((r) => [r.reason, r]));
