@@ -1,0 +1,118 @@
+// Basic-block translation (ARCHITECTURE §2): decode the instructions from an address to the next
+// control transfer, page end or system instruction, generate one JavaScript function for them and let
+// V8 compile it. Registers live in the Int32Array, lazy flags in F; a backward liveness pass drops
+// lazy-flag records nobody can read; a block ending in a branch to its own start loops inside the
+// function while the instruction budget lasts.
+import type { DecodedInsn } from '../decode';
+import { condition, type Producer } from './conditions';
+import { translate, type Snippet } from './translate';
+import type { CodegenMode } from './emitter';
+import { LazyOp } from '../flags';
+
+export const MAX_BLOCK = 64;
+
+export interface Block {
+  rip: number;
+  modeKey: number;
+  insns: DecodedInsn[];
+  /** Physical pages the block's bytes come from. */
+  pages: number[];
+  run: (c: unknown) => void;
+  /** The first instruction is not implemented: the run stops there. */
+  unimplemented?: DecodedInsn;
+  source: string;
+}
+
+const STATUS_ALL = 0x3f;
+/** iced RflagsBits: OF=1 SF=2 ZF=4 AF=8 CF=0x10 PF=0x20 (lower six bits). */
+const ICED_CF = 0x10;
+
+function canFault(d: DecodedInsn, s: Snippet): boolean {
+  return s.kind !== 'simple' || s.writes || s.code.includes('m.') || s.code.includes('throw') || s.code.includes('c.helper');
+}
+
+/**
+ * Generate the block function source for `insns` (already cut at the right place). `snippetsFor`
+ * translates each with flag liveness applied.
+ */
+export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: boolean): { source: string; consts: DecodedInsn[] } {
+  // Pass 1 (forward, provisional): translate with flags recorded to learn fault points.
+  const provisional = insns.map((d) => translate(d, mode, true, undefined));
+  // Pass 2 (backward): which lazy records are live.
+  const record = new Array<boolean>(insns.length).fill(true);
+  let live = STATUS_ALL;
+  for (let k = insns.length - 1; k >= 0; k--) {
+    const d = insns[k];
+    const written = d.flagsWritten & STATUS_ALL;
+    record[k] = (live & written) !== 0;
+    let read = d.flagsRead & STATUS_ALL;
+    if (provisional[k].producer && (provisional[k].producer!.op === LazyOp.Inc || provisional[k].producer!.op === LazyOp.Dec)) read |= ICED_CF;
+    live = (live & ~written) | read;
+    if (canFault(d, provisional[k])) live = STATUS_ALL;
+  }
+  // Pass 3 (forward): final snippets, tracking the lazy-record producer for inline conditions.
+  let producer: Producer | undefined;
+  const parts: string[] = [];
+  const start = insns[0].rip;
+  const total = insns.length;
+  for (let k = 0; k < total; k++) {
+    const d = insns[k];
+    const s = translate(d, mode, record[k], producer);
+    if (s.producer) producer = s.producer;
+    else if (s.producer === null && (d.flagsWritten & STATUS_ALL) !== 0) producer = undefined;
+    const code = s.code.replaceAll('D[K]', `D[${k}]`);
+    parts.push(`i = ${k};`);
+    if (s.kind === 'system') {
+      parts.push(`c.rip = ${d.rip}; ${code} break;`);
+      break;
+    }
+    if (s.kind === 'branch') {
+      const b = s.branch!;
+      const loops = !single && b.target === start;
+      parts.push(b.setup);
+      if (b.cond === 'false') {
+        parts.push('break;');
+        break;
+      }
+      if (b.cond === 'true') {
+        parts.push(loops ? `if (n <= lim) { n += ${total}; continue; } c.rip = ${start}; break;` : `c.rip = ${b.target}; break;`);
+      } else {
+        const taken = loops ? `if (n <= lim) { n += ${total}; continue; } c.rip = ${start}; break;` : `c.rip = ${b.target}; break;`;
+        parts.push(`if (${b.cond}) { ${taken} } c.rip = ${d.next}; break;`);
+      }
+      break;
+    }
+    parts.push(code);
+    if (s.writes && k < total - 1) parts.push(`if (m.codeWritten) { c.icount += n + ${k + 1}; c.rip = ${d.next}; return; }`);
+    if (k === total - 1) parts.push(`c.rip = ${d.next}; break;`);
+  }
+  const rips = insns.map((d) => d.rip).join(', ');
+  const last = insns.length;
+  const source = `
+const RIPS = [${rips}];
+return function block(c) {
+  const r = c.r, F = c.F, m = c.m;
+  let a = 0, t = 0, u = 0, x = 0, xl = 0, xh = 0, y = 0, yl = 0, yh = 0, z = 0, zl = 0, zh = 0;
+  let i = 0, n = 0;
+  const lim = c.budget - ${2 * last};
+  try {
+    for (;;) {
+      ${parts.join('\n      ')}
+    }
+  } catch (e) {
+    c.icount += n + i;
+    c.rip = RIPS[i];
+    throw e;
+  }
+  c.icount += n + ${last};
+};`;
+  return { source, consts: insns };
+}
+
+/** Compile generated source into the block function. */
+export function compileBlock(source: string, consts: DecodedInsn[]): (c: unknown) => void {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('D', source)(consts) as (c: unknown) => void;
+}
+
+export { condition };

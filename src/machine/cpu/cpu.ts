@@ -1,0 +1,101 @@
+// The CPU as the compiled code and the helpers see it: architectural state, the MMU, and the
+// machine-level services (ports, device MSRs, trace) it reaches through `SystemBus`.
+import type { Trace } from '../trace';
+import type { Mmu } from '../memory/mmu';
+import type { MsrReadResult, MsrWriteResult, PortSize } from '../devices/types';
+import { AC, IF } from './flags';
+import { CpuState, CS } from './state';
+import { CpuFault } from '../events/fault';
+import type { DecodedInsn } from './decode';
+import { INTEGER_HELPERS, type Helper } from './exec/integer';
+import { STRING_HELPERS } from './exec/strings';
+import { SYSTEM_HELPERS } from './exec/system';
+
+const HELPERS: Partial<Record<number, Helper>> = { ...STRING_HELPERS, ...INTEGER_HELPERS };
+
+export interface SystemBus {
+  portRead(port: number, size: PortSize): number;
+  portWrite(port: number, size: PortSize, value: number): void;
+  /** x2APIC / APIC-base MSRs; undefined when no device claims the index. */
+  deviceMsrRead(index: number): MsrReadResult | undefined;
+  deviceMsrWrite(index: number, value: bigint): MsrWriteResult | undefined;
+  /** Instructions whose effect the run loop handles (HLT). */
+  halt(): void;
+}
+
+export class Cpu extends CpuState {
+  /** Instructions the current block call may retire (run loop sets it before each call). */
+  budget = 0;
+  halted = false;
+  /** Pending #DB trap bits (DR6 B0–B3, BS) raised during the instruction. */
+  pendingDebug = 0;
+  /** IA32_TSC = icount + tscOffset. */
+  tscOffset = 0n;
+  /** Called when linear→physical translations may have changed (the machine drops translated code). */
+  onTranslationChange: () => void = () => {};
+  /** Called after a write to DR0–DR7 (the machine re-arms breakpoints). */
+  onDebugRegistersChange: () => void = () => {};
+
+  constructor(
+    readonly m: Mmu,
+    readonly trace: Trace,
+    readonly bus: SystemBus,
+  ) {
+    super();
+  }
+
+  /** Re-derive everything the MMU caches from CPL, CR0, CR4, EFER and RFLAGS.AC. */
+  syncPrivilege(): void {
+    const user = this.cpl === 3;
+    const am = (this.cr0 & (1n << 18n)) !== 0n;
+    const ac = (this.flags & AC) !== 0;
+    this.m.setPrivilege(user, am && ac && user, ac);
+  }
+
+  syncPaging(): void {
+    this.m.ctl = {
+      cr3: Number(this.cr3 & 0x000f_ffff_ffff_f000n),
+      wp: (this.cr0 & 0x10000n) !== 0n,
+      nxe: (this.efer & 0x800n) !== 0n,
+      smep: (this.cr4 & (1n << 20n)) !== 0n,
+      smap: (this.cr4 & (1n << 21n)) !== 0n,
+    };
+    this.m.flush();
+    this.syncPrivilege();
+  }
+
+  /** CR3 load: non-global TLB entries go (SDM Vol. 3A §4.10.4.1). */
+  syncPagingKeepGlobal(): void {
+    this.m.ctl = { ...this.m.ctl, cr3: Number(this.cr3 & 0x000f_ffff_ffff_f000n) };
+    this.m.flush((this.cr4 & 0x80n) !== 0n);
+  }
+
+  /** Generated code: run a helper-executed instruction. */
+  helper(mnemonic: number, d: DecodedInsn, a: number): void {
+    HELPERS[mnemonic]!(this, d, a);
+  }
+
+  /** Generated code: run a system instruction (it sets rip). */
+  system(mnemonic: number, d: DecodedInsn, a: number): void {
+    SYSTEM_HELPERS[mnemonic as keyof typeof SYSTEM_HELPERS]!(this, d, a);
+  }
+
+  /** Generated code: build a fault to throw. */
+  fault(vector: number, errorCode: number | undefined, detail: string): CpuFault {
+    return new CpuFault(vector, errorCode, undefined, detail);
+  }
+
+  get interruptsEnabled(): boolean {
+    return (this.flags & IF) !== 0;
+  }
+
+  /** Current code size for decoding: 64 in 64-bit mode, else 32 (compatibility mode, CS.D = 1). */
+  get bitness(): 64 | 32 {
+    return this.long64 ? 64 : 32;
+  }
+
+  /** Key distinguishing code translations: mode and privilege. */
+  get modeKey(): number {
+    return (this.long64 ? 1 : 0) | (this.cpl << 1) | ((this.seg[CS].attr >> 14) & 1) << 3;
+  }
+}

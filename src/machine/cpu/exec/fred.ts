@@ -1,0 +1,210 @@
+// ERETS, ERETU and LKGS (fred-architecture.md §4–§5.1; SDM Vol. 2A ERETS/ERETU/LKGS "Operation") and the
+// instructions FRED changes: SYSCALL/SYSENTER become event deliveries (type 7, vectors 1/2, §5.2–§5.3);
+// SYSEXIT, SETSSBSY and CLRSSBSY raise #UD (§1.3). SWAPGS and SYSRET check CR4.FRED in system.ts.
+import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
+import { deliverEvent } from '../../events/deliver';
+import { OTHER_EVENT } from '../../events/event';
+import { swapGsBase } from '../../events/fred';
+import { FRED_MSR, currentStackLevel, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
+import type { Cpu } from '../cpu';
+import type { DecodedInsn } from '../decode';
+import { IF, TF } from '../flags';
+import { codeSegment, flatCode, flatData, loadSegment, readDescriptor } from '../segments';
+import { CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '../state';
+import type { Helper } from './integer';
+import { readOp } from './operands';
+import { Mnemonic } from '../decode';
+
+const TWO32 = 4294967296;
+const CR4_FRED = 1n << 32n;
+/** DR6.BS: a pending single-step trap (SDM Vol. 3B §18.2.3). */
+const DR6_BS = 0x4000;
+
+/**
+ * Switches for points where the sources disagree (fred-architecture.md §11; docs/fred.md "Architecture
+ * notes"). Defaults follow the SDM text.
+ */
+export const FRED_OPTIONS = {
+  /** §11.1: SDM SYSCALL checks IA32_EFER.SCE only when CR4.FRED = 0; Bochs also checks it under FRED. */
+  syscallChecksSce: false,
+};
+
+function fredEnabled(c: Cpu): boolean {
+  return (c.cr4 & CR4_FRED) !== 0n;
+}
+
+/** The five quadwords above the error code, read as halves before anything changes (§4.2: pops are speculative). */
+interface PoppedFrame {
+  ripLo: number; ripHi: number;
+  csLo: number; csHi: number;
+  flagsLo: number; flagsHi: number;
+  rspLo: number; rspHi: number;
+  ssLo: number;
+}
+
+function popFrame(c: Cpu): PoppedFrame {
+  const m = c.m;
+  const a = c.gprNumber(RSP) + 8; // skip the error code
+  return {
+    ripLo: m.rd32(a), ripHi: m.rd32(a + 4),
+    csLo: m.rd32(a + 8), csHi: m.rd32(a + 12),
+    flagsLo: m.rd32(a + 16), flagsHi: m.rd32(a + 20),
+    rspLo: m.rd32(a + 24), rspHi: m.rd32(a + 28),
+    ssLo: m.rd32(a + 32), // SS word bits 63:32 are informational: ERETx never read them (§3.5)
+  };
+}
+
+function frameFault(what: string): CpuFault {
+  return new CpuFault(GP, 0, undefined, what);
+}
+
+/** Pending single-step and NMI unblocking from SS word bits 17 and 18 (§4.2, §4.3). */
+function finishReturn(c: Cpu, ssLo: number): void {
+  if ((ssLo & (1 << 17)) && (c.rflags & TF)) c.pendingDebug |= DR6_BS;
+  if (ssLo & (1 << 18)) c.nmiBlocked = false;
+}
+
+/** ERETS: return from an event handler to ring 0 (§4.2). */
+export function erets(c: Cpu, d: DecodedInsn): void {
+  // FRED = 1 and CPL = 0 imply 64-bit mode; ERETS is a 64-bit-only encoding (Bochs decoder: IS64).
+  if (!fredEnabled(c) || c.cpl !== 0 || !c.long64) throw new CpuFault(UD, undefined, undefined, 'ERETS needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
+  const f = popFrame(c);
+  const newRip = f.ripHi * TWO32 + (f.ripLo >>> 0);
+  if (!isCanonical(newRip)) throw frameFault('ERETS: return RIP is not canonical');
+  // CS word: bits 63:19 zero, 15:0 = current CS (SL and WFE free): mask 0xFFFFFFFF_FFF8FFFF.
+  if (f.csHi !== 0 || ((f.csLo & 0xfff8ffff) >>> 0) !== c.seg[CS].sel) throw frameFault('ERETS: CS word does not match the current CS (mask 0xFFFFFFFF_FFF8FFFF)');
+  // RFLAGS: bit 1 set; bits 3, 5, 15, VM (17), 63:22 clear: mask 0xFFFFFFFF_FFC2802A must give 2.
+  if (f.flagsHi !== 0 || ((f.flagsLo & 0xffc2802a) >>> 0) !== 2) throw frameFault('ERETS: RFLAGS image has reserved bits or VM set (mask 0xFFFFFFFF_FFC2802A)');
+  // SS word bits 31:0: 15:0 = current SS, 31:19 zero (STI, swevent, NMI free); bits 63:32 not checked.
+  if (((f.ssLo & 0xfff8ffff) >>> 0) !== c.seg[SS].sel) throw frameFault('ERETS: SS word does not match the current SS (mask 0xFFF8FFFF)');
+
+  const csl = currentStackLevel(c);
+  const newCsl = Math.min(csl, (f.csLo >>> 16) & 3); // ERETS never raises the stack level
+  const fromRip = c.rip;
+  c.rip = newRip;
+  c.rflags = f.flagsLo;
+  c.r[2 * RSP] = f.rspLo;
+  c.r[2 * RSP + 1] = f.rspHi;
+  setCurrentStackLevel(c, newCsl);
+  // STI bit: re-establish blocking by STI when the returned RFLAGS.IF = 1 (SDM ERETS).
+  c.shadow = (f.ssLo & (1 << 16)) !== 0 && (c.rflags & IF) !== 0;
+  finishReturn(c, f.ssLo);
+  c.syncPrivilege();
+  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'erets', fromRip: fromLinear(fromRip), toCpl: 0, toRip: fromLinear(newRip), toRsp: c.gpr(RSP), cslAfter: newCsl });
+  void d;
+}
+
+/** CS and SS for ERETU's third path: descriptor loads with the checks of IRET to ring 3 (SDM IRET). */
+function loadUserSegments(c: Cpu, csSel: number, ssSel: number): [Segment, Segment] {
+  const cs = codeSegment(c, csSel, 'ERETU'); // null → #GP(0), not code → #GP(sel), not present → #NP(sel)
+  const conforming = (cs.type & 4) !== 0;
+  if (conforming ? cs.dpl > 3 : cs.dpl !== 3) throw new CpuFault(GP, csSel & 0xfffc, undefined, 'ERETU: CS DPL does not match RPL 3');
+  if (cs.long && (cs.attr & 0x4000)) throw new CpuFault(GP, csSel & 0xfffc, undefined, 'ERETU: CS has L = 1 and D = 1');
+  if ((ssSel & ~3) === 0) throw new CpuFault(GP, 0, undefined, 'ERETU: null SS for a return to ring 3');
+  const ss = readDescriptor(c, ssSel);
+  if (!ss.s || (ss.type & 8) || (ss.type & 2) === 0 || ss.dpl !== 3) throw new CpuFault(GP, ssSel & 0xfffc, undefined, 'ERETU: SS is not a writable data segment with DPL 3');
+  if (!ss.present) throw new CpuFault(12, ssSel & 0xfffc, undefined, 'ERETU: SS not present');
+  return [
+    { sel: csSel, base: cs.base, limit: cs.limit, attr: cs.attr | 1 },
+    { sel: ssSel, base: ss.base, limit: ss.limit, attr: ss.attr | 1 },
+  ];
+}
+
+/** ERETU: return from an event handler to ring 3 (§4.3). */
+export function eretu(c: Cpu, d: DecodedInsn): void {
+  if (!fredEnabled(c) || !c.long64 || c.cpl !== 0) throw new CpuFault(UD, undefined, undefined, 'ERETU needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
+  if (currentStackLevel(c) !== 0) throw frameFault(`ERETU at stack level ${currentStackLevel(c)} (must be 0)`);
+  const f = popFrame(c);
+  // CS word: RPL 3 and bits 63:16 (SL, WFE included) zero: mask 0xFFFFFFFF_FFFF0003 must give 3.
+  if (f.csHi !== 0 || (f.csLo & 0xffff0003) !== 3) throw frameFault('ERETU: CS word must have RPL 3 and bits 63:16 clear (mask 0xFFFFFFFF_FFFF0003)');
+  // RFLAGS: bit 1 set; bits 3, 5, IOPL (13:12), 15, VM (17), 63:22 clear: mask 0xFFFFFFFF_FFC2B02A must give 2.
+  if (f.flagsHi !== 0 || ((f.flagsLo & 0xffc2b02a) >>> 0) !== 2) throw frameFault('ERETU: RFLAGS image has IOPL, VM or reserved bits set (mask 0xFFFFFFFF_FFC2B02A)');
+  // SS word: RPL 3, bits 31:19 clear (mask 0xFFF80003 must give 3); the STI bit is ignored.
+  if ((f.ssLo & 0xfff80003) !== 3) throw frameFault('ERETU: SS word must have RPL 3 and bits 31:19 clear (mask 0xFFF80003)');
+
+  const csSel = f.csLo & 0xffff, ssSel = f.ssLo & 0xffff;
+  // The fast paths compare all 16 selector bits with STAR[63:48] (+16 / +8), modulo 2^16 (SDM; Bochs
+  // masks with 0x7FFF — docs/fred.md "Architecture notes").
+  const base = (readFredMsr(c, FRED_MSR.STAR).hi >>> 16) & 0xffff;
+  let cs: Segment, ss: Segment;
+  if (csSel === ((base + 16) & 0xffff) && ssSel === ((base + 8) & 0xffff)) {
+    cs = flatCode(csSel, 3, true);
+    ss = flatData(ssSel, 3);
+  } else if (csSel === base && ssSel === ((base + 8) & 0xffff)) {
+    cs = flatCode(csSel, 3, false);
+    ss = flatData(ssSel, 3);
+  } else {
+    [cs, ss] = loadUserSegments(c, csSel, ssSel);
+  }
+  let newRip: number, rspLo = f.rspLo, rspHi = f.rspHi;
+  if (cs.attr & 0x2000) {
+    newRip = f.ripHi * TWO32 + (f.ripLo >>> 0);
+    if (!isCanonical(newRip)) throw frameFault('ERETU: return RIP is not canonical');
+  } else {
+    newRip = f.ripLo >>> 0;
+    if (newRip > cs.limit) throw frameFault('ERETU: return EIP beyond the CS limit');
+    rspHi = 0;
+  }
+  const fromRip = c.rip;
+  c.rip = newRip;
+  c.rflags = f.flagsLo;
+  c.r[2 * RSP] = rspLo;
+  c.r[2 * RSP + 1] = rspHi;
+  c.seg[CS] = cs;
+  c.seg[SS] = ss;
+  c.cpl = 3;
+  swapGsBase(c);
+  c.shadow = false;
+  finishReturn(c, f.ssLo);
+  c.syncPrivilege();
+  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'eretu', fromRip: fromLinear(fromRip), toCpl: 3, toRip: fromLinear(newRip), toRsp: c.gpr(RSP), cslAfter: 0 });
+  void d;
+}
+
+/**
+ * LKGS r/m16 (§5.1): MOV to GS whose descriptor base goes to IA32_KERNEL_GS_BASE (bits 63:32 zero);
+ * GS.base is unchanged. Does not need CR4.FRED. A null selector makes IA32_KERNEL_GS_BASE 0.
+ */
+export function lkgs(c: Cpu, d: DecodedInsn, a: number): void {
+  if (c.cpl !== 0 || !c.long64) throw new CpuFault(UD, undefined, undefined, 'LKGS needs CPL 0 in 64-bit mode');
+  const sel = Number(readOp(c, d, 0, a, 2));
+  const gsBase = c.seg[GS].base;
+  loadSegment(c, GS, sel); // all MOV GS checks; throws before changing GS
+  const loaded = c.seg[GS];
+  c.msr.set(FRED_MSR.KERNEL_GS_BASE, BigInt(loaded.base >>> 0));
+  c.seg[GS] = { ...loaded, base: gsBase };
+  c.rip = d.next;
+}
+
+/** SYSCALL with CR4.FRED = 1 (§5.2): FRED event type 7, vector 1; RCX and R11 are not written. */
+export function fredSyscall(c: Cpu, d: DecodedInsn): void {
+  if (!c.long64) throw new CpuFault(UD, undefined, undefined, 'SYSCALL outside 64-bit mode');
+  if (FRED_OPTIONS.syscallChecksSce && !(c.efer & 1n)) throw new CpuFault(UD, undefined, undefined, 'SYSCALL with IA32_EFER.SCE = 0 (Bochs rule, FRED_OPTIONS.syscallChecksSce)');
+  deliverEvent(c, { type: OTHER_EVENT as 7, vector: 1, rip: d.next, instructionLength: d.length, eventData: 0n });
+}
+
+/** SYSENTER (§5.3): under FRED an event of type 7, vector 2 from 64-bit or compatibility mode. */
+function sysenter(c: Cpu, d: DecodedInsn): void {
+  if (!fredEnabled(c)) throw new MachineStop('unimplemented', `SYSENTER without CR4.FRED is not implemented (at 0x${fromLinear(d.rip).toString(16)})`);
+  deliverEvent(c, { type: OTHER_EVENT as 7, vector: 2, rip: d.next, instructionLength: d.length, eventData: 0n });
+}
+
+function sysexit(c: Cpu, d: DecodedInsn): void {
+  if (fredEnabled(c)) throw new CpuFault(UD, undefined, undefined, 'SYSEXIT with CR4.FRED = 1');
+  throw new MachineStop('unimplemented', `SYSEXIT without CR4.FRED is not implemented (at 0x${fromLinear(d.rip).toString(16)})`);
+}
+
+/** SETSSBSY/CLRSSBSY: #UD when CR4.CET = 0 or CR4.FRED = 1 (SDM SETSSBSY); CET is not supported here. */
+function shadowStackBusy(c: Cpu, d: DecodedInsn): void {
+  throw new CpuFault(UD, undefined, undefined, `${d.mnemonic === Mnemonic.Setssbsy ? 'SETSSBSY' : 'CLRSSBSY'} ${fredEnabled(c) ? 'with CR4.FRED = 1' : 'with CR4.CET = 0'}`);
+}
+
+/** Executors this module adds to the system-instruction table (system.ts). */
+export const FRED_HELPERS: Partial<Record<Mnemonic, Helper>> = {
+  [Mnemonic.Erets]: erets,
+  [Mnemonic.Eretu]: eretu,
+  [Mnemonic.Lkgs]: lkgs,
+  [Mnemonic.Sysenter]: sysenter,
+  [Mnemonic.Sysexit]: sysexit, [Mnemonic.Sysexitq]: sysexit,
+  [Mnemonic.Setssbsy]: shadowStackBusy, [Mnemonic.Clrssbsy]: shadowStackBusy,
+};

@@ -1,0 +1,133 @@
+// Architectural register state of the CPU (SDM Vol. 1 §3.4, Vol. 3A §2). General-purpose registers
+// are held as 32-bit halves in one Int32Array (r[2i] = low half, r[2i+1] = high half): the
+// representation the measurements in docs/machine.md chose. Linear addresses, RIP and segment bases
+// are JS numbers holding the signed canonical value (exact: |x| < 2^47).
+import { LazyOp, OP, STATUS, lazyStatus, testCondition } from './flags';
+
+/** Segment register in the VMX access-rights layout (SDM Vol. 3C §25.4.1 Table 25-2). */
+export interface Segment {
+  sel: number;
+  base: number;
+  limit: number;
+  /** type[3:0] S[4] DPL[6:5] P[7] AVL[12] L[13] D/B[14] G[15]; bit 16 = unusable. */
+  attr: number;
+}
+
+export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
+export const ATTR_L = 1 << 13, ATTR_DB = 1 << 14, ATTR_P = 1 << 7, ATTR_UNUSABLE = 1 << 16;
+
+export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+export const RSP = 4;
+
+export interface TableRegister {
+  base: number;
+  limit: number;
+}
+
+export function nullSegment(): Segment {
+  return { sel: 0, base: 0, limit: 0, attr: ATTR_UNUSABLE };
+}
+
+export class CpuState {
+  /** GPRs as halves: r[2i] low 32 bits, r[2i+1] high 32 bits. */
+  readonly r = new Int32Array(32);
+  /** Lazy flags record (flags.ts). */
+  readonly F = new Int32Array(9);
+  rip = 0;
+  /** RFLAGS; its status bits are stale while F[OP] !== None. */
+  flags = 0x2;
+  cpl = 0;
+  readonly seg: Segment[] = [0, 1, 2, 3, 4, 5].map(nullSegment);
+  ldtr: Segment = nullSegment();
+  tr: Segment = nullSegment();
+  gdtr: TableRegister = { base: 0, limit: 0xffff };
+  idtr: TableRegister = { base: 0, limit: 0xffff };
+  cr0 = 0n;
+  cr2 = 0n;
+  cr3 = 0n;
+  cr4 = 0n;
+  cr8 = 0n;
+  readonly dr = [0n, 0n, 0n, 0n, 0n, 0n, 0xffff0ff0n, 0x400n];
+  efer = 0n;
+  /** MSRs without a dedicated field (STAR, LSTAR, FRED MSRs, …) by index. */
+  readonly msr = new Map<number, bigint>();
+  /** Interrupt shadow after STI / MOV SS / POP SS: blocks interrupts (and #DB) for one instruction. */
+  shadow = false;
+  nmiBlocked = false;
+  /** Instructions retired. */
+  icount = 0;
+
+  get rflags(): number {
+    return this.F[OP] === LazyOp.None ? this.flags : (this.flags & ~STATUS) | lazyStatus(this.F);
+  }
+
+  set rflags(value: number) {
+    this.flags = (value & 0x3f7fd7) | 0x2;
+    this.F[OP] = LazyOp.None;
+  }
+
+  /** Condition code `cc` (Jcc order) against the current flags. */
+  condition(cc: number): boolean {
+    return testCondition(this.rflags, cc);
+  }
+
+  /** Status flags computed from the lazy record (generated code calls this). */
+  lazyStatus(): number {
+    return lazyStatus(this.F);
+  }
+
+  /**
+   * Exact 64-bit wrap of an effective address whose fast double sum left the canonical range:
+   * `hi` is the (unwrapped) sum of high halves, `lo` of low halves plus displacement and base.
+   */
+  wrapAddress(hi: number, lo: number): number {
+    const carry = Math.floor(lo / 4294967296);
+    return ((hi + carry) | 0) * 4294967296 + (lo - carry * 4294967296);
+  }
+
+  /** Make `flags` hold the status bits (before code that edits individual flags). */
+  materialize(): void {
+    if (this.F[OP] !== LazyOp.None) this.rflags = this.rflags;
+  }
+
+  gpr(i: number): bigint {
+    return (BigInt(this.r[2 * i + 1]) << 32n) | BigInt(this.r[2 * i] >>> 0);
+  }
+
+  setGpr(i: number, value: bigint): void {
+    this.r[2 * i] = Number(BigInt.asIntN(32, value));
+    this.r[2 * i + 1] = Number(BigInt.asIntN(32, value >> 32n));
+  }
+
+  /** 64-bit register value as a (possibly inexact for huge values) number; exact for addresses. */
+  gprNumber(i: number): number {
+    return this.r[2 * i + 1] * 4294967296 + (this.r[2 * i] >>> 0);
+  }
+
+  setGprNumber(i: number, value: number): void {
+    const hi = Math.floor(value / 4294967296);
+    this.r[2 * i] = (value - hi * 4294967296) | 0;
+    this.r[2 * i + 1] = hi | 0;
+  }
+
+  /** 64-bit mode: IA32_EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */
+  get long64(): boolean {
+    return (this.seg[CS].attr & ATTR_L) !== 0 && (this.efer & 0x400n) !== 0n;
+  }
+}
+
+/** Signed canonical value of a 64-bit bigint as a number (exact for canonical addresses). */
+export function toLinear(value: bigint): number {
+  return Number(BigInt.asIntN(64, value));
+}
+
+export function fromLinear(value: number): bigint {
+  return BigInt.asUintN(64, BigInt(value));
+}
+
+export const CANONICAL_LIMIT = 140737488355328; // 2^47
+
+export function isCanonical(lin: number): boolean {
+  return lin >= -CANONICAL_LIMIT && lin < CANONICAL_LIMIT;
+}

@@ -1,0 +1,141 @@
+// The translation cache: decoded and compiled blocks by start address, indexed by the physical pages
+// their bytes come from so a write to a code page (self-modifying code, a debugger patch) drops
+// exactly the blocks it affects. Blocks stop before breakpoint addresses so breakpoints stay exact.
+import { CpuFault, MachineStop } from '../events/fault';
+import { ACCESS_EXEC } from '../memory/paging';
+import { PAGE_SIZE, type PhysicalMemory } from '../memory/physical';
+import { buildBlock, compileBlock, MAX_BLOCK, type Block } from './codegen/block';
+import { translate } from './codegen/translate';
+import type { CodegenMode } from './codegen/emitter';
+import type { Cpu } from './cpu';
+import { decodeInstruction, type DecodedInsn } from './decode';
+import { ATTR_DB, SS } from './state';
+
+export class Translator {
+  private readonly blocks = new Map<number, Block>();
+  private readonly singles = new Map<number, Block>();
+  private readonly byPage = new Map<number, Set<Block>>();
+  /** Linear addresses where execution must stop before the instruction (debugger breakpoints). */
+  readonly breakpoints = new Set<number>();
+  /** Force one-instruction blocks everywhere (the "interpreter" mode used by tests and stepping). */
+  interpretOnly = false;
+
+  constructor(
+    private readonly c: Cpu,
+    private readonly mem: PhysicalMemory,
+  ) {
+    const previous = mem.onCodeWrite;
+    mem.onCodeWrite = (page) => {
+      previous(page);
+      this.invalidatePage(page);
+    };
+  }
+
+  get(rip: number, single: boolean): Block {
+    const cache = single || this.interpretOnly ? this.singles : this.blocks;
+    const key = this.c.modeKey;
+    let block = cache.get(rip);
+    if (block === undefined || block.modeKey !== key) {
+      block = this.build(rip, single || this.interpretOnly, key);
+      cache.set(rip, block);
+    }
+    return block;
+  }
+
+  /** Drop every translation (CR3/CR0/CR4/EFER change, INVLPG, breakpoint change, restore). */
+  flush(): void {
+    this.blocks.clear();
+    this.singles.clear();
+    this.byPage.clear();
+  }
+
+  invalidatePage(page: number): void {
+    const set = this.byPage.get(page);
+    if (!set) return;
+    for (const block of set) {
+      if (this.blocks.get(block.rip) === block) this.blocks.delete(block.rip);
+      if (this.singles.get(block.rip) === block) this.singles.delete(block.rip);
+    }
+    this.byPage.delete(page);
+  }
+
+  private mode(): CodegenMode {
+    const c = this.c;
+    return { bitness: c.bitness, stackSize: c.long64 ? 8 : c.seg[SS].attr & ATTR_DB ? 4 : 4 };
+  }
+
+  /** Fetch and decode at `pc`; a fetch fault past the page end only matters if the instruction needs those bytes. */
+  private decodeAt(pc: number): { d: DecodedInsn; pages: number[] } {
+    const c = this.c;
+    let bytes: Uint8Array;
+    let fault: CpuFault | undefined;
+    try {
+      bytes = c.m.fetch(pc, 15);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      const available = PAGE_SIZE - (((pc % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE);
+      if (available >= 15) throw e;
+      bytes = c.m.fetch(pc, available);
+      fault = e;
+    }
+    const d = decodeInstruction(bytes, pc, c.bitness);
+    if (fault && (d.invalid || d.length > bytes.length)) throw fault;
+    const first = Math.floor(c.m.translate(pc, ACCESS_EXEC) / PAGE_SIZE);
+    const last = Math.floor(c.m.translate(pc + d.length - 1, ACCESS_EXEC) / PAGE_SIZE);
+    return { d, pages: first === last ? [first] : [first, last] };
+  }
+
+  private build(rip: number, single: boolean, modeKey: number): Block {
+    const mode = this.mode();
+    const insns: DecodedInsn[] = [];
+    const pages = new Set<number>();
+    const startPage = Math.floor(rip / PAGE_SIZE);
+    let pc = rip;
+    let unimplemented: DecodedInsn | undefined;
+    for (;;) {
+      if (insns.length && this.breakpoints.has(pc)) break;
+      let decoded;
+      try {
+        decoded = this.decodeAt(pc);
+      } catch (e) {
+        if (insns.length) break; // the fault belongs to a later block
+        throw e;
+      }
+      const { d } = decoded;
+      const kind = d.invalid ? 'invalid' : translate(d, mode, true, undefined).kind;
+      if (kind === 'unimplemented' || kind === 'invalid' || kind === 'system') {
+        if (insns.length) break;
+        decoded.pages.forEach((p) => pages.add(p));
+        insns.push(d);
+        if (kind === 'unimplemented') unimplemented = d;
+        break;
+      }
+      decoded.pages.forEach((p) => pages.add(p));
+      insns.push(d);
+      if (kind === 'branch' || single || insns.length >= MAX_BLOCK || Math.floor(d.next / PAGE_SIZE) !== startPage) break;
+      pc = d.next;
+    }
+    const block = this.compile(rip, modeKey, insns, [...pages], mode, single, unimplemented);
+    for (const page of pages) {
+      this.mem.markCode(page);
+      let set = this.byPage.get(page);
+      if (!set) this.byPage.set(page, (set = new Set()));
+      set.add(block);
+    }
+    return block;
+  }
+
+  private compile(rip: number, modeKey: number, insns: DecodedInsn[], pages: number[], mode: CodegenMode, single: boolean, unimplemented?: DecodedInsn): Block {
+    const d = insns[0];
+    if (unimplemented) {
+      const message = `unimplemented instruction '${d.text}' at 0x${BigInt.asUintN(64, BigInt(d.rip)).toString(16)}`;
+      return { rip, modeKey, insns, pages, source: '', unimplemented, run: () => { throw new MachineStop('unimplemented', message); } };
+    }
+    if (d.invalid) {
+      const fault = () => new CpuFault(6, undefined, undefined, `invalid opcode ${d.text}`);
+      return { rip, modeKey, insns, pages, source: '', run: () => { throw fault(); } };
+    }
+    const { source, consts } = buildBlock(insns, mode, single);
+    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts) };
+  }
+}

@@ -1,0 +1,64 @@
+// deliverEvent: the one entry point for delivering any event (exception, interrupt, NMI, software
+// interrupt, SYSCALL under FRED). It chooses the mechanism by CR4.FRED and owns the double-fault
+// logic for both (SDM Vol. 3A §6.15 "Interrupt 8" Table 6-5; fred-architecture.md §3.9): a fault
+// while delivering is classified against the event being delivered, becomes #DF or is delivered as a
+// nested event; a fault while delivering #DF shuts the processor down (triple fault).
+import { doubleFaultOutcome } from '../../arch/index';
+import type { Cpu } from '../cpu/cpu';
+import { CpuFault, DF } from './fault';
+import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCEPTION, type MachineEvent } from './event';
+import { deliverIdt } from './idt';
+
+const CR4_FRED = 1n << 32n;
+
+/** The processor shut down (triple fault); `reason` names the chain of events. */
+export class Shutdown {
+  constructor(readonly reason: string) {}
+}
+
+/** A delivery mechanism (legacy IDT now, FRED in its own module). */
+export type DeliveryMechanism = (c: Cpu, ev: MachineEvent, nested: boolean) => void;
+
+let fredMechanism: DeliveryMechanism | undefined;
+
+/** FRED delivery registers itself here (events/fred.ts) so this module does not depend on it. */
+export function registerFredDelivery(mechanism: DeliveryMechanism): void {
+  fredMechanism = mechanism;
+}
+
+/** RIP of the instruction that was executing when `ev` was raised (for a fault during its delivery). */
+function instructionRip(ev: MachineEvent): number {
+  return ev.rip - ev.instructionLength;
+}
+
+export function deliverEvent(c: Cpu, event: MachineEvent): void {
+  let ev = event;
+  let nested = false;
+  const chain: string[] = [describeEvent(ev)];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
+      if ((c.cr4 & CR4_FRED) !== 0n) {
+        if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
+        fredMechanism(c, ev, nested);
+      } else deliverIdt(c, ev, nested);
+      return;
+    } catch (error) {
+      if (!(error instanceof CpuFault)) throw error;
+      const second = exceptionEvent(error, instructionRip(ev));
+      const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
+      chain.push(`${describeEvent(second)} while delivering ${describeEvent(ev).split(' [')[0]}`);
+      if (outcome === 'shutdown') {
+        throw new Shutdown(`triple fault: ${chain.join(' → ')}`);
+      }
+      if (outcome === 'doubleFault') {
+        ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault' };
+        chain.push('#DF(0)');
+        nested = false;
+      } else {
+        ev = second;
+        nested = true;
+      }
+    }
+  }
+}

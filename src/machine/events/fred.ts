@@ -1,0 +1,135 @@
+// FRED event delivery (fred-architecture.md §3; SDM Vol. 3A "FRED event delivery"): stack-level
+// selection (§3.3), the new RSP with red zone and 64-byte alignment (§3.4), the 64-byte frame (§3.5),
+// the new state (§3.6) and event data (§3.7). deliverEvent (deliver.ts) calls `deliverFred` when
+// CR4.FRED = 1 and owns the #DF/shutdown logic around it (§3.9); a fault thrown from here aborts the
+// delivery with no register changed and no byte of the frame written (the frame is one 64-byte aligned
+// block, so it lies in one page and the first write decides for all eight).
+import type { Cpu } from '../cpu/cpu';
+import { flatCode, flatData } from '../cpu/segments';
+import { CS, GS, RSP, SS, fromLinear, isCanonical, toLinear } from '../cpu/state';
+import { RF } from '../cpu/flags';
+import { registerFredDelivery } from './deliver';
+import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
+import { CpuFault, GP, SS as SS_FAULT } from './fault';
+import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
+import { FRED_MSR, currentStackLevel, readFredMsr, setCurrentStackLevel } from './fredState';
+import type { EventType } from '../trace';
+
+const TWO32 = 4294967296;
+
+/** Red-zone size, IA32_FRED_CONFIG[8:6] in 64-byte units (§2.2): the byte count is CONFIG & 0x1C0. */
+const CONFIG_RED_ZONE = 0x1c0;
+
+/**
+ * The event's stack level (§3.3). `cpl` is the CPL when the event happened. An ordinary event from
+ * ring 3 uses SL0; a #DF or a nested exception from ring 3, and every event from ring 0, use the
+ * configured level: CONFIG[10:9] for external interrupts, STKLVLS[2v+1:2v] for NMI and exceptions
+ * (types 2, 3, 5, 6), 0 for INT n and SYSCALL/SYSENTER (types 4, 7).
+ * Choice (fred-architecture.md §3.3, docs/fred.md): "is #DF" means hardware exception 8; Bochs tests
+ * only the vector, which differs for `int 8` (type 4, SL0 either way) and an external interrupt 8.
+ */
+export function eventStackLevel(c: Cpu, ev: MachineEvent, nested: boolean, cpl: number): number {
+  const doubleFault = ev.type === HARDWARE_EXCEPTION && ev.vector === 8;
+  if (cpl === 3 && !nested && !doubleFault) return 0;
+  switch (ev.type) {
+    case 0: return (readFredMsr(c, FRED_MSR.CONFIG).lo >>> 9) & 3;
+    case 2: case 3: case 5: case 6: {
+      const v = ev.vector & 31;
+      const { lo, hi } = readFredMsr(c, FRED_MSR.STKLVLS);
+      return ((v < 16 ? lo >>> (2 * v) : hi >>> (2 * (v - 16))) & 3);
+    }
+    default: return 0;
+  }
+}
+
+/** Write one quadword of the frame as halves (a supervisor access: the caller is inside m.supervisor). */
+function put(c: Cpu, a: number, lo: number, hi: number): void {
+  c.m.wr64(a, lo | 0, hi | 0);
+}
+
+export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
+  const cpl = c.cpl;
+  const config = readFredMsr(c, FRED_MSR.CONFIG);
+  const csl = config.lo & 3;
+  const oldCsl = cpl === 3 ? 0 : csl;
+  const newCsl = Math.max(eventStackLevel(c, ev, nested, cpl), oldCsl);
+
+  // Entry point: CONFIG[63:12], +256 for events from ring 0 (§3.6). WRMSR already refuses a
+  // non-canonical CONFIG; the delivery-time #GP(0) (Bochs) also covers state loaded by VM entry.
+  const entryRip = config.hi * TWO32 + ((config.lo & ~0xfff) >>> 0) + (cpl === 0 ? 256 : 0);
+  if (!isCanonical(entryRip)) throw new CpuFault(GP, 0, undefined, 'FRED entry point (IA32_FRED_CONFIG) is not canonical');
+
+  // New stack (§3.4): RSPn when the ring or the stack level changes (already 64-byte aligned by the
+  // WRMSR check), else the current stack below the red zone, aligned down to 64 bytes.
+  const oldRsp = c.gprNumber(RSP);
+  const stackSwitched = cpl === 3 || newCsl > oldCsl;
+  let top: number;
+  if (stackSwitched) {
+    const r = readFredMsr(c, FRED_MSR.RSP0 + newCsl);
+    top = r.hi * TWO32 + (r.lo >>> 0);
+  } else {
+    top = Math.floor((oldRsp - (config.lo & CONFIG_RED_ZONE)) / 64) * 64;
+  }
+  const frame = top - 64;
+  // UNCONFIRMED (§11.3): a non-canonical frame address raises #SS(0) as in Bochs (write_new_stack_qword).
+  if (!isCanonical(frame) || !isCanonical(top - 1)) throw new CpuFault(SS_FAULT, 0, undefined, `FRED frame at a non-canonical stack address (RSP 0x${fromLinear(top).toString(16)})`);
+
+  const type = ev.type;
+  const errorCode = ev.errorCode === undefined ? 0 : ev.errorCode >>> 0;
+  const software = type >= SOFTWARE_INTERRUPT; // types 4–7 report their instruction length
+  const csLo = csWordLow(c.seg[CS].sel, oldCsl, false);
+  const ssLo = ssWordLow(c.seg[SS].sel, c.shadow, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
+  const ssHi = ssWordHigh(ev.vector & 0xff, type, false, c.long64, nested && !(type === HARDWARE_EXCEPTION && ev.vector === 8), software ? ev.instructionLength & 15 : 0);
+  const data = ev.eventData;
+  const dataLo = Number(data & 0xffffffffn), dataHi = Number((data >> 32n) & 0xffffffffn);
+  const rip = ev.rip;
+  const ripHi = Math.floor(rip / TWO32);
+  const flags = ev.setRf ? c.rflags | RF : c.rflags; // faults other than #DB save RF = 1 (§3.2; the run loop decides)
+  const r = c.r;
+
+  // The eight writes, highest address first (Bochs order; hardware order is UNCONFIRMED, §11.3).
+  c.m.supervisor(() => {
+    put(c, top - 8, 0, 0);
+    put(c, top - 16, dataLo, dataHi);
+    put(c, top - 24, ssLo, ssHi);
+    put(c, top - 32, r[2 * RSP], r[2 * RSP + 1]);
+    put(c, top - 40, flags, 0);
+    put(c, top - 48, csLo, 0);
+    put(c, top - 56, rip - ripHi * TWO32, ripHi);
+    put(c, top - 64, errorCode, 0);
+  });
+
+  // Commit (§3.6).
+  if (cpl === 3) {
+    const sel = readFredMsr(c, FRED_MSR.STAR).hi & 0xffff; // STAR[47:32]
+    c.seg[CS] = flatCode(sel & 0xfffc, 0, true);
+    c.seg[SS] = flatData((sel + 8) & 0xfffc, 0);
+    swapGsBase(c);
+  }
+  c.rip = entryRip;
+  c.rflags = 0x2;
+  c.setGprNumber(RSP, frame);
+  setCurrentStackLevel(c, newCsl);
+  c.cpl = 0;
+  if (type === NMI_EVENT) c.nmiBlocked = true;
+  c.shadow = false;
+  c.pendingDebug = 0;
+  c.halted = false;
+  c.syncPrivilege();
+  c.trace.emit({
+    kind: 'delivery', icount: c.icount, mechanism: 'fred', type: type as EventType, vector: ev.vector, errorCode: ev.errorCode,
+    eventData: data, nested, fromCpl: cpl, fromRip: fromLinear(rip), fromRsp: fromLinear(oldRsp), oldCsl, newCsl,
+    stackSwitched, frameAddress: fromLinear(frame), entryRip: fromLinear(entryRip), injected: false,
+  });
+}
+
+/** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */
+export function swapGsBase(c: Cpu): void {
+  const kernel = c.msr.get(FRED_MSR.KERNEL_GS_BASE) ?? 0n;
+  c.msr.set(FRED_MSR.KERNEL_GS_BASE, fromLinear(c.seg[GS].base));
+  c.seg[GS] = { ...c.seg[GS], base: toLinear(kernel) };
+}
+
+export { currentStackLevel };
+
+registerFredDelivery(deliverFred);

@@ -1,0 +1,475 @@
+// The machine (ARCHITECTURE §2–§3): composition of memory, MMU, CPU, translation cache, devices and
+// trace; the boot contract; the run loop with its stop conditions; the API the CLI, the debugger and
+// the tests use. Host-side errors never escape `run`/`step`: they become a 'hostError' stop.
+import { InterruptSchedule, StandardDevices } from './devices/index';
+import { Cpu, type SystemBus } from './cpu/cpu';
+import { Translator } from './cpu/translator';
+import { Mmu } from './memory/mmu';
+import { PhysicalMemory, PAGE_SIZE } from './memory/physical';
+import { Trace } from './trace';
+import { CpuFault, MachineStop, DB } from './events/fault';
+import { deliverEvent, Shutdown } from './events/deliver';
+import { exceptionEvent, interruptEvent, describeEvent } from './events/event';
+import { bootCpu, buildPageTables, DEFAULT_ORG, MAX_MEMORY_MIB, pageTablesEnd, type PageRange } from './boot';
+import { fromLinear, isCanonical, toLinear, type Segment } from './cpu/state';
+import { RF, TF } from './cpu/flags';
+import { walk, ACCESS_READ } from './memory/paging';
+import { takeSnapshot, restoreSnapshot, SnapshotStore, type MachineSnapshot } from './snapshot';
+import { readMsr } from './cpu/exec/msr';
+import type { PortSize } from './devices/types';
+
+export interface LoadableImage {
+  sections: { address: bigint; bytes: Uint8Array; size: number; user: boolean; writable: boolean; executable: boolean }[];
+  entry: bigint;
+}
+
+export interface MachineOptions {
+  /** RAM size in MiB (default 64, at most 256). */
+  memoryMiB?: number;
+  /** Default instruction limit of `run()` without an argument (default 100 000 000). */
+  maxInstructions?: number;
+  /** Extra linear ranges mapped (supervisor, writable) to fresh zeroed RAM carved from the top of memory. */
+  extraMappings?: { address: bigint; size: number }[];
+  /** Bytes written at linear addresses after boot (`--load FILE@ADDR`). */
+  loads?: { address: bigint; bytes: Uint8Array }[];
+  /** External interrupt schedules (`--interrupt VECTOR@EVERY`). */
+  interrupts?: { vector: number; every: number }[];
+  /** The VMX monitor arrives in a later issue: only bare metal (false/undefined) runs for now. */
+  vmx?: boolean;
+  /** Run every instruction as its own block (the reference "interpreter" mode). */
+  interpretOnly?: boolean;
+}
+
+export type StopReasonKind = 'halted' | 'debugExit' | 'shutdown' | 'instructionLimit' | 'unimplemented' | 'hostError' | 'breakpoint' | 'step';
+
+export interface StopReason {
+  reason: StopReasonKind;
+  /** In words: what stopped the run and where. */
+  message: string;
+  rip: bigint;
+  icount: number;
+  /** debugExit: the code written to port 0xF4. */
+  exitCode?: number;
+}
+
+export class MemoryAccessError extends Error {
+  constructor(readonly address: bigint, message: string) {
+    super(message);
+  }
+}
+
+const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
+
+export class Machine {
+  readonly trace = new Trace();
+  readonly mem: PhysicalMemory;
+  readonly mmu: Mmu;
+  readonly cpu: Cpu;
+  readonly devices: StandardDevices;
+  readonly translator: Translator;
+  readonly snapshots = new SnapshotStore();
+  private outputText = '';
+  private lineBuffer = '';
+  private pendingStop: StopReason | undefined;
+  private nmiPending = false;
+  private readonly defaultLimit: number;
+  /** Execution debug breakpoints from DR7 (linear addresses, index). */
+  private debugExecBreakpoints: { index: number; address: number }[] = [];
+  /** Skip the debugger breakpoint at the current RIP once (resume from a breakpoint stop). */
+  private resumeFromBreakpoint = false;
+
+  constructor(image: LoadableImage, options: MachineOptions = {}) {
+    const mib = options.memoryMiB ?? 64;
+    if (!Number.isInteger(mib) || mib < 2 || mib > MAX_MEMORY_MIB) throw new RangeError(`memoryMiB must be an integer from 2 to ${MAX_MEMORY_MIB} (got ${mib})`);
+    this.defaultLimit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    this.mem = new PhysicalMemory(mib * 1024 * 1024);
+    this.mmu = new Mmu(this.mem);
+    const bus: SystemBus = {
+      portRead: (port, size) => this.devices.ports.read(port, size as PortSize),
+      portWrite: (port, size, value) => this.devices.ports.write(port, size as PortSize, value),
+      deviceMsrRead: (index) => this.devices.apic.readMsr(index),
+      deviceMsrWrite: (index, value) => this.devices.apic.writeMsr(index, value, this.cpu.icount),
+      halt: () => {},
+    };
+    this.cpu = new Cpu(this.mmu, this.trace, bus);
+    const [first, ...more] = options.interrupts ?? [];
+    this.devices = new StandardDevices({
+      onOutput: (byte) => this.output_(byte),
+      onExit: (code) => this.debugExit(code),
+      interrupt: first,
+    });
+    this.extraSchedules = more.map((spec) => new InterruptSchedule(spec, this.devices.apic));
+    this.translator = new Translator(this.cpu, this.mem);
+    this.cpu.onTranslationChange = () => this.translator.flush();
+    this.cpu.onDebugRegistersChange = () => this.armDebugRegisters();
+    this.translator.interpretOnly = options.interpretOnly ?? false;
+    this.boot(image, options);
+  }
+
+  private readonly extraSchedules: InterruptSchedule[];
+
+  private boot(image: LoadableImage, options: MachineOptions): void {
+    const size = this.mem.size;
+    const userRanges: PageRange[] = [];
+    const reserved = pageTablesEnd(size);
+    for (const section of image.sections) {
+      const start = Number(section.address);
+      const end = start + Math.max(section.size, section.bytes.length);
+      if (start < reserved || end > size) {
+        throw new RangeError(`section at 0x${start.toString(16)}–0x${end.toString(16)} is outside usable RAM 0x${reserved.toString(16)}–0x${size.toString(16)} (boot structures live below 0x${reserved.toString(16)}; see docs/machine.md)`);
+      }
+      if (section.user) userRanges.push({ start, end });
+    }
+    buildPageTables(this.mem, userRanges);
+    for (const section of image.sections) this.mem.load(Number(section.address), section.bytes);
+    let entry = toLinear(image.entry);
+    if (image.sections.length === 0 && entry === 0) entry = DEFAULT_ORG;
+    bootCpu(this.cpu, this.mem, entry);
+    this.mapExtra(options.extraMappings ?? []);
+    for (const load of options.loads ?? []) {
+      const result = this.tryWriteMemory(load.address, load.bytes);
+      if (!result.ok) throw new RangeError(`--load at 0x${load.address.toString(16)}: ${result.message}`);
+    }
+  }
+
+  /** Map extra linear ranges to zeroed pages taken from the top of RAM (4-level tables in RAM too). */
+  private mapExtra(ranges: { address: bigint; size: number }[]): void {
+    let top = this.mem.size;
+    const c = this.cpu;
+    const alloc = () => {
+      top -= PAGE_SIZE;
+      if (top < pageTablesEnd(this.mem.size) + 0x100000) throw new RangeError('--map: not enough RAM for the extra mappings');
+      this.mem.load(top, new Uint8Array(PAGE_SIZE));
+      return top;
+    };
+    const cr3 = Number(c.cr3);
+    for (const range of ranges) {
+      const start = Math.floor(toLinear(range.address) / PAGE_SIZE) * PAGE_SIZE;
+      const end = toLinear(range.address) + range.size;
+      if (!isCanonical(start) || !isCanonical(end - 1)) throw new RangeError(`--map 0x${range.address.toString(16)}: not a canonical range`);
+      for (let lin = start; lin < end; lin += PAGE_SIZE) {
+        if (lin >= 0 && lin + PAGE_SIZE <= this.mem.size) continue; // RAM is identity-mapped already
+        let table = cr3;
+        const u = lin < 0 ? lin + 2 ** 48 : lin;
+        for (let level = 4; level >= 1; level--) {
+          const pa = table + (Math.floor(u / 2 ** (12 + 9 * (level - 1))) & 511) * 8;
+          const lo = this.mem.read32(pa);
+          if (level === 1) {
+            if ((lo & 1) === 0) this.mem.write32(pa, alloc() | 3);
+            break;
+          }
+          if ((lo & 1) === 0) {
+            const next = alloc();
+            this.mem.write32(pa, next | 7);
+            this.mem.write32(pa + 4, 0);
+            table = next;
+          } else table = lo & ~0xfff;
+        }
+      }
+    }
+    this.mmu.flush();
+  }
+
+  // ---- output and devices ----
+
+  private output_(byte: number): void {
+    const ch = String.fromCharCode(byte);
+    this.outputText += ch;
+    this.lineBuffer += ch;
+    if (byte === 10) this.flushOutput();
+  }
+
+  private flushOutput(): void {
+    if (!this.lineBuffer) return;
+    this.trace.emit({ kind: 'output', icount: this.cpu.icount, device: 'com1', text: this.lineBuffer });
+    this.lineBuffer = '';
+  }
+
+  private debugExit(code: number): void {
+    this.flushOutput();
+    this.trace.emit({ kind: 'debugExit', icount: this.cpu.icount + 1, code });
+    this.pendingStop = { reason: 'debugExit', message: `debug exit with code ${code} (out 0xf4)`, rip: 0n, icount: 0, exitCode: code };
+  }
+
+  /** COM1 text so far. */
+  get output(): string {
+    return this.outputText;
+  }
+
+  get icount(): number {
+    return this.cpu.icount;
+  }
+
+  // ---- run loop ----
+
+  private stop(reason: StopReason['reason'], message: string, extra: Partial<StopReason> = {}): StopReason {
+    this.flushOutput();
+    return { reason, message, rip: fromLinear(this.cpu.rip), icount: this.cpu.icount, ...extra };
+  }
+
+  private advanceDevices(): void {
+    this.devices.advanceTo(this.cpu.icount);
+    for (const s of this.extraSchedules) s.advanceTo(this.cpu.icount);
+  }
+
+  private nextDeviceEvent(): number {
+    let next = this.devices.nextEventAt();
+    for (const s of this.extraSchedules) next = Math.min(next, s.nextEventAt());
+    return next;
+  }
+
+  /** Take a pending NMI or external interrupt if the CPU accepts it now (SDM Vol. 3A §6.8–§6.9). */
+  private acceptEvents(): void {
+    const c = this.cpu;
+    if (this.devices.apic.takeNmi()) this.nmiPending = true;
+    if (c.shadow) return;
+    if (this.nmiPending && !c.nmiBlocked) {
+      this.nmiPending = false;
+      c.halted = false;
+      deliverEvent(c, interruptEvent(2, c.rip));
+      return;
+    }
+    if (!c.interruptsEnabled) return;
+    const vector = this.devices.apic.pendingVector();
+    if (vector < 0) return;
+    this.devices.apic.acknowledge(vector);
+    c.halted = false;
+    deliverEvent(c, interruptEvent(vector, c.rip));
+  }
+
+  /** Run until a stop condition or `maxInstructions` more instructions. */
+  run(maxInstructions?: number): StopReason {
+    return this.execute(this.cpu.icount + (maxInstructions ?? this.defaultLimit), false);
+  }
+
+  /** Execute one instruction (or deliver one pending event); undefined when nothing stopped the machine. */
+  step(): StopReason | undefined {
+    const result = this.execute(this.cpu.icount + 1, true);
+    return result.reason === 'step' || result.reason === 'instructionLimit' ? undefined : result;
+  }
+
+  private execute(limit: number, stepping: boolean): StopReason {
+    const c = this.cpu;
+    try {
+      let resume = this.resumeFromBreakpoint || stepping;
+      this.resumeFromBreakpoint = false;
+      for (;;) {
+        if (this.pendingStop) {
+          const s = { ...this.pendingStop, rip: fromLinear(c.rip), icount: c.icount };
+          this.pendingStop = undefined;
+          return this.stop(s.reason, s.message, s);
+        }
+        if (c.icount >= limit) return stepping ? this.stop('step', 'stepped') : this.stop('instructionLimit', `instruction limit reached after ${c.icount} instructions`);
+        this.advanceDevices();
+        const before = c.icount;
+        const ripBefore = c.rip;
+        this.acceptEvents();
+        if (stepping && c.rip !== ripBefore) return this.stop('step', 'event delivered');
+        if (c.halted) {
+          if (c.interruptsEnabled || this.nmiPending) {
+            const next = this.nextDeviceEvent();
+            if (next === Infinity && !this.nmiPending) return this.stop('halted', `HLT with interrupts enabled and no interrupt source at 0x${fromLinear(c.rip - 1).toString(16)}`);
+            c.icount = Math.min(Math.max(c.icount, next), limit);
+            continue;
+          }
+          return this.stop('halted', `halted (HLT with RFLAGS.IF = 0) before 0x${fromLinear(c.rip).toString(16)}`);
+        }
+        if (!resume && this.translator.breakpoints.has(c.rip)) return this.stop('breakpoint', `breakpoint at 0x${fromLinear(c.rip).toString(16)}`);
+        resume = false;
+        this.runOne(limit, stepping);
+        if (stepping && c.icount > before) return this.stop('step', 'stepped');
+      }
+    } catch (error) {
+      if (error instanceof Shutdown) {
+        this.flushOutput();
+        this.trace.emit({ kind: 'shutdown', icount: c.icount, reason: error.reason });
+        return this.stop('shutdown', `shutdown: ${error.reason}`);
+      }
+      if (error instanceof MachineStop) return this.stop(error.reason, error.message);
+      const text = error instanceof Error ? error.message : String(error);
+      return this.stop('hostError', `emulator error at 0x${fromLinear(c.rip).toString(16)}: ${text}`);
+    }
+  }
+
+  /** One block (or one instruction when exactness needs it), with fault delivery and #DB traps. */
+  private runOne(limit: number, stepping: boolean): void {
+    const c = this.cpu;
+    const flags = c.flags;
+    const tf = (c.rflags & TF) !== 0;
+    const debugArmed = this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0;
+    const shadowed = c.shadow;
+    const single = stepping || tf || debugArmed || shadowed;
+    const budget = Math.min(limit, Math.max(this.nextDeviceEvent(), c.icount + 1)) - c.icount;
+    if (debugArmed && !(flags & RF)) {
+      const hit = this.debugExecBreakpoints.find((b) => b.address === c.rip);
+      if (hit) return this.deliverDebug(1 << hit.index, c.rip);
+    }
+    this.mmu.codeWritten = false;
+    this.mmu.watchHits = 0;
+    const count = c.icount;
+    try {
+      let block = this.translator.get(c.rip, single);
+      if (block.insns.length > budget) block = this.translator.get(c.rip, true);
+      c.budget = budget;
+      block.run(c);
+    } catch (error) {
+      if (!(error instanceof CpuFault)) throw error;
+      deliverEvent(c, { ...exceptionEvent(error, c.rip), setRf: error.vector !== DB });
+      return;
+    }
+    if (c.icount > count) {
+      if (shadowed) c.shadow = false;
+      if (c.rflags & RF && single) c.rflags = c.rflags & ~RF;
+      let dr6 = this.mmu.watchHits;
+      if (tf) dr6 |= 1 << 14;
+      if (dr6) this.deliverDebug(dr6, c.rip);
+    }
+  }
+
+  /** #DB with DR6 bits (trap: RIP is the next instruction; fault for instruction breakpoints). */
+  private deliverDebug(bits: number, rip: number): void {
+    const c = this.cpu;
+    c.dr[6] = (c.dr[6] & ~0x400fn) | BigInt(bits) | 0xffff0ff0n;
+    deliverEvent(c, { ...exceptionEvent(new CpuFault(DB), rip, bits), setRf: false });
+  }
+
+  private armDebugRegisters(): void {
+    const c = this.cpu;
+    const dr7 = Number(c.dr[7] & 0xffffffffn);
+    this.debugExecBreakpoints = [];
+    this.mmu.watch = [];
+    for (let i = 0; i < 4; i++) {
+      if (((dr7 >> (2 * i)) & 3) === 0) continue;
+      const rw = (dr7 >> (16 + 4 * i)) & 3;
+      const len = [1, 2, 8, 4][(dr7 >> (18 + 4 * i)) & 3];
+      const address = toLinear(c.dr[i]);
+      if (rw === 0) this.debugExecBreakpoints.push({ index: i, address });
+      else if (rw === 1 || rw === 3) this.mmu.watch.push({ index: i, address, length: len, rw });
+    }
+    c.syncPrivilege();
+  }
+
+  // ---- register and memory API ----
+
+  getGpr(i: number): bigint {
+    return this.cpu.gpr(i);
+  }
+
+  setGpr(i: number, value: bigint): void {
+    this.cpu.setGpr(i, BigInt.asUintN(64, value));
+  }
+
+  getRip(): bigint {
+    return fromLinear(this.cpu.rip);
+  }
+
+  setRip(value: bigint): void {
+    this.cpu.rip = toLinear(value);
+    this.cpu.halted = false;
+  }
+
+  getRflags(): bigint {
+    return BigInt(this.cpu.rflags);
+  }
+
+  setRflags(value: bigint): void {
+    this.cpu.rflags = Number(value & 0x3fffffn);
+    this.cpu.syncPrivilege();
+  }
+
+  getSegment(i: number): Segment {
+    return { ...this.cpu.seg[i] };
+  }
+
+  readMsr(index: number): bigint | undefined {
+    const r = readMsr(this.cpu, index);
+    return r.ok ? r.value : undefined;
+  }
+
+  /** Debugger view of linear memory: supervisor translation without faults or A/D updates. */
+  private translateQuietly(lin: number): number | undefined {
+    if (!isCanonical(lin)) return undefined;
+    try {
+      const t = walk(this.mem, { ...this.mmu.ctl, smap: false, smep: false }, { lin, kind: ACCESS_READ, user: false }, true, false);
+      const pa = t.frame + (((lin % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE);
+      return pa < this.mem.size ? pa : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  tryReadMemory(address: bigint, length: number): { ok: true; bytes: Uint8Array } | { ok: false; address: bigint; message: string } {
+    const out = new Uint8Array(length);
+    const start = toLinear(address);
+    for (let k = 0; k < length; k++) {
+      const pa = this.translateQuietly(start + k);
+      if (pa === undefined) return { ok: false, address: fromLinear(start + k), message: `linear address 0x${fromLinear(start + k).toString(16)} is not mapped` };
+      out[k] = this.mem.bytes[pa];
+    }
+    return { ok: true, bytes: out };
+  }
+
+  /** Read linear memory; throws MemoryAccessError naming the first unmapped address. */
+  readMemory(address: bigint, length: number): Uint8Array {
+    const r = this.tryReadMemory(address, length);
+    if (!r.ok) throw new MemoryAccessError(r.address, r.message);
+    return r.bytes;
+  }
+
+  tryWriteMemory(address: bigint, bytes: Uint8Array): { ok: true } | { ok: false; address: bigint; message: string } {
+    const start = toLinear(address);
+    const pas: number[] = [];
+    for (let k = 0; k < bytes.length; k++) {
+      const pa = this.translateQuietly(start + k);
+      if (pa === undefined) return { ok: false, address: fromLinear(start + k), message: `linear address 0x${fromLinear(start + k).toString(16)} is not mapped` };
+      pas.push(pa);
+    }
+    pas.forEach((pa, k) => this.mem.write8(pa, bytes[k]));
+    return { ok: true };
+  }
+
+  /** Write linear memory (code caches are invalidated); throws MemoryAccessError when unmapped. */
+  writeMemory(address: bigint, bytes: Uint8Array): void {
+    const r = this.tryWriteMemory(address, bytes);
+    if (!r.ok) throw new MemoryAccessError(r.address, r.message);
+  }
+
+  // ---- breakpoints ----
+
+  addBreakpoint(address: bigint): void {
+    this.translator.breakpoints.add(toLinear(address));
+    this.translator.flush();
+  }
+
+  removeBreakpoint(address: bigint): void {
+    this.translator.breakpoints.delete(toLinear(address));
+    this.translator.flush();
+  }
+
+  /** The next run/step starts by executing the instruction at a breakpoint instead of stopping there. */
+  resumeOverBreakpoint(): void {
+    this.resumeFromBreakpoint = true;
+  }
+
+  // ---- snapshots ----
+
+  snapshot(): MachineSnapshot {
+    this.flushOutput();
+    return takeSnapshot(this, this.snapshots, { output: this.outputText, nmiPending: this.nmiPending, extra: this.extraSchedules.map((s) => s.save()) });
+  }
+
+  restore(snapshot: MachineSnapshot): void {
+    const extra = restoreSnapshot(this, this.snapshots, snapshot);
+    this.outputText = extra.output;
+    this.lineBuffer = '';
+    this.nmiPending = extra.nmiPending;
+    this.extraSchedules.forEach((s, i) => s.restore(extra.extra[i]));
+    this.pendingStop = undefined;
+  }
+
+  describeEvent = describeEvent;
+}
+
+export function createMachine(image: LoadableImage, options?: MachineOptions): Machine {
+  return new Machine(image, options);
+}
