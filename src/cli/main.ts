@@ -5,6 +5,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   asm: { summary: 'asm FILE [-o out.bin] [--listing]   assemble a .fred file', load: async () => (await import('./asmCommand')).asmCommand },
+  run: { summary: 'run FILE [--json] [--trace] [--no-vmx] [--max-instructions N] [--load FILE@ADDR] [--map ADDR:SIZE] [--dump-mem ADDR:LEN] [--org ADDR] [--interrupt VECTOR@EVERY]   run a program (bare metal only for now)', load: async () => (await import('./runCommand')).runCommand },
   bench: { summary: 'bench [--json] [--only NAME]       run the performance benchmarks', load: async () => (await import('./benchCommand')).benchCommand },
 };
 
