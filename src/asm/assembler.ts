@@ -7,7 +7,7 @@ import { encode, selectForm, type Resolved } from './encoder';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
 import type { Form } from './forms';
-import { nasmMovImmediate } from './nasmChoices';
+import { nasmMovImmediate, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
 import { parseProgram, type ListingRow, type SectionDeclaration } from './parser';
 import type { SourceMapEntry } from './sourceMap';
@@ -520,7 +520,10 @@ export class Assembler implements EvalContext {
 
 /** The NASM mov-immediate rule, else the generic selection. */
 function choose(s: InstructionStatement, values: readonly (Value | undefined)[]): { form: Form; ops: readonly Operand[] } {
-  return nasmMovImmediate(s.mnemonic, s.forms, s.ops, values) ?? { form: selectForm(s.mnemonic, s.forms, s.ops, values, s.loc.start, s.loc.end), ops: s.ops };
+  const mov = nasmMovImmediate(s.mnemonic, s.forms, s.ops, values);
+  if (mov) return mov;
+  const ops = nasmXchg(s.mnemonic, s.ops) ?? s.ops;
+  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
 }
 
 function isFixed(s: InstructionStatement): boolean {

@@ -1,7 +1,7 @@
 // Instruction selection and encoding: match parsed operands against the iced-x86 forms of a mnemonic,
 // pick NASM's choice, then build an iced Instruction and encode it. Encodings are memoised: the bytes
 // of an instruction depend only on its form, operands and (for relative operands) target − address.
-import { Code, Encoder, Instruction, OpKind, OpCodeOperandKind as K, Register, RepPrefixKind } from 'iced-x86';
+import { Code, Encoder, Instruction, OpKind, OpCodeOperandKind as K, Register, RegisterExt, RepPrefixKind } from 'iced-x86';
 import { AsmError } from './errors';
 import type { Value } from './expression';
 import type { Form } from './forms';
@@ -78,6 +78,7 @@ function immFits(kind: K, op: ImmOperand, v: Value | undefined, checkRange: bool
 function matchKind(kind: K, form: Form, op: Operand, v: Value | undefined, checkRange: boolean): boolean {
   switch (op.t) {
     case 'reg': {
+      if (form.register16) return op.info.cls === 'gpr16';
       const cls = REG_KIND[kind];
       if (cls) return op.info.cls === cls;
       const rm = RM_KIND[kind];
@@ -101,6 +102,8 @@ function matchKind(kind: K, form: Form, op: Operand, v: Value | undefined, check
 
 export function matches(form: Form, ops: readonly Operand[], values: readonly (Value | undefined)[], checkRange: boolean): boolean {
   if (form.kinds.length !== ops.length) return false;
+  // 90+r with eax is NOP (no zero-extension of rax): `xchg eax, eax` must use 87 /r.
+  if (form.code === Code.Xchg_r32_EAX && ops[0].t === 'reg' && ops[0].info.reg === Register.EAX) return false;
   for (let i = 0; i < ops.length; i++) if (!matchKind(form.kinds[i], form, ops[i], values[i], checkRange)) return false;
   return true;
 }
@@ -221,7 +224,7 @@ function build(form: Form, ops: readonly Operand[], r: Resolved, p: Prefixes): I
     const kind = form.kinds[i];
     if (op.t === 'reg') {
       ins.setOpKind(i, OpKind.Register);
-      ins.setOpRegister(i, op.info.reg);
+      ins.setOpRegister(i, form.register16 ? RegisterExt.fullRegister32(op.info.reg) : op.info.reg);
     } else if (op.t === 'mem') {
       const v = r.values[i];
       const rel = r.ripRelative[i];

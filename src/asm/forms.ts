@@ -16,7 +16,26 @@ export interface Form {
   readonly branch: 0 | 1 | 4;
   /** String instruction with implicit operands. */
   readonly stringOp: boolean;
+  /** `r32/m16` form written with a 16-bit register (see SELECTOR_32). */
+  readonly register16: boolean;
 }
+
+/**
+ * Forms iced-x86 can encode that are outside the supported syntax: vendor-specific or undocumented
+ * opcodes that NASM or llvm-mc do not accept in 64-bit code (or iced's own decoder rejects there), and
+ * 16-bit forms without meaning there.
+ */
+const EXCLUDED_MNEMONICS = new Set([
+  'reservednop', 'undoc', 'ud0', 'rdudbg', 'wrudbg', 'ccs_encrypt', 'ccs_hash', 'xsha512', 'xsha512_alt', 'xstore_alt',
+  'montmul', 'fdisi', 'feni', 'fndisi', 'fneni', 'fnsetpm', 'fsetpm', 'getsecq', 'pcommit', 'mcommit', 'vmgexit',
+]);
+const EXCLUDED_CODES = new Set(['Bswap_r16', 'Call_rm16', 'Jmp_rm16', 'Movsx_r16_rm16', 'Movzx_r16_rm16', 'Movsxd_r16_rm16', 'Movsxd_r32_rm32', 'Tpause_r64', 'Umwait_r64']);
+/**
+ * LLDT, LTR, LMSW, VERR, VERW and LKGS take r/m16 and need no operand-size prefix (NASM and llvm-mc
+ * emit none): they are encoded through iced's `r32/m16` form, with a 16-bit register operand.
+ */
+const SELECTOR_16 = /^(Lkgs|Lldt|Ltr|Verr|Verw|Lmsw)_r(m16|64m16)$/;
+const SELECTOR_32 = /^(Lkgs|Lldt|Ltr|Verr|Verw|Lmsw)_r32m16$/;
 
 const SUPPORTED_KINDS = new Set<K>([
   K.mem, K.r8_or_mem, K.r16_or_mem, K.r32_or_mem, K.r32_or_mem_mpx, K.r64_or_mem, K.r64_or_mem_mpx,
@@ -64,16 +83,17 @@ function build(): Map<string, Form[]> {
       // x87 escape opcodes D8–DF.
       if (info.table === OpCodeTableKind.Normal && (info.opCode & 0xf8) === 0xd8) continue;
       if (info.addressSize === 16 || info.addressSize === 32) continue;
-      const kinds: K[] = [];
-      let ok = true;
-      for (let i = 0; i < info.opCount; i++) {
-        const kind = info.opKind(i) as K;
-        if (!SUPPORTED_KINDS.has(kind)) ok = false;
-        if (!IMPLICIT_KINDS.has(kind)) kinds.push(kind);
-      }
-      if (!ok) continue;
+      const all: K[] = [];
+      for (let i = 0; i < info.opCount; i++) all.push(info.opKind(i) as K);
+      if (!all.every((k) => SUPPORTED_KINDS.has(k))) continue;
+      // String instructions (movsb, stosq, insb, …) are written without operands in NASM: their
+      // accumulator and dx operands are implicit too.
+      const stringOp = all.some((k) => IMPLICIT_KINDS.has(k));
+      const kinds = stringOp ? [] : all;
       const name = mnemonicNames[info.mnemonic].toLowerCase();
-      if (HIDDEN.has(name)) continue;
+      const codeName = (Code as unknown as Record<number, string>)[code];
+      if (HIDDEN.has(name) || EXCLUDED_MNEMONICS.has(name) || EXCLUDED_CODES.has(codeName) || SELECTOR_16.test(codeName)) continue;
+      if (info.fwait || info.isFpuNoWait) continue;
       const branch = kinds.includes(K.br64_1) ? 1 : kinds.includes(K.br64_4) ? 4 : 0;
       const form: Form = {
         code,
@@ -82,7 +102,8 @@ function build(): Map<string, Form[]> {
         operandSize: info.operandSize,
         far: FAR_SIZES.has(info.memorySize),
         branch,
-        stringOp: kinds.length < info.opCount,
+        stringOp,
+        register16: SELECTOR_32.test(codeName),
       };
       const list = byMnemonic.get(name) ?? [];
       list.push({ form, rank: rankOf(form) });
@@ -107,7 +128,9 @@ function build(): Map<string, Form[]> {
  */
 function rankOf(form: Form): number {
   const k = form.kinds;
-  const immRank = k.includes(K.imm8_const_1) ? 0 : k.some((x) => x === K.imm8sex16 || x === K.imm8sex32 || x === K.imm8sex64) ? 1 : k.includes(K.imm64) ? 3 : 2;
+  // `xchg r, eax` (90+r) is one byte shorter than 87 /r.
+  const shortXchg = k.length === 2 && (k[1] === K.ax || k[1] === K.eax || k[1] === K.rax) && (k[0] === K.r16_opcode || k[0] === K.r32_opcode || k[0] === K.r64_opcode);
+  const immRank = k.includes(K.imm8_const_1) || shortXchg ? 0 : k.some((x) => x === K.imm8sex16 || x === K.imm8sex32 || x === K.imm8sex64) ? 1 : k.includes(K.imm64) ? 3 : 2;
   const sizeRank = form.operandSize === 64 ? 1 : form.operandSize === 16 ? 2 : 0;
   return immRank * 10 + sizeRank;
 }

@@ -35,3 +35,28 @@ export function nasmMovImmediate(mnemonic: string, forms: readonly Form[], ops: 
 
 const RAX = lookupRegister('rax')!.reg;
 const R32_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
+
+const ACCUMULATORS = new Set(['ax', 'eax', 'rax']);
+
+/**
+ * `xchg` is symmetric; NASM (like llvm-mc) puts the first register in ModRM.reg (`86 /r` with rm = the
+ * second operand) and uses the one-byte `90+r` form when either operand is ax/eax/rax (but not for
+ * `xchg eax, eax`, which would be NOP and not zero-extend). Returns operands in iced's order.
+ */
+export function nasmXchg(mnemonic: string, ops: readonly Operand[]): Operand[] | undefined {
+  if (mnemonic !== 'xchg' || ops.length !== 2) return undefined;
+  const [a, b] = ops;
+  if (a.t === 'reg' && b.t === 'mem') return [b, a];
+  if (a.t !== 'reg' || b.t !== 'reg') return undefined;
+  const accA = ACCUMULATORS.has(regName(a));
+  const accB = ACCUMULATORS.has(regName(b));
+  if (accA && accB && a.info.reg === b.info.reg && regName(a) === 'eax') return [b, a];
+  if (accA && !accB) return [b, a];
+  if (accB) return [a, b];
+  return [b, a];
+}
+
+function regName(op: Operand): string {
+  return op.t === 'reg' ? REGISTER_NAMES.get(op.info.reg) ?? '' : '';
+}
+const REGISTER_NAMES = new Map(['ax', 'eax', 'rax'].map((n) => [lookupRegister(n)!.reg as number, n]));
