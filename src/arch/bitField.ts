@@ -3,9 +3,9 @@
 // and 32-bit fields share the same code.
 
 /** A named bit field: bits [lsb + width - 1 : lsb]. */
-export interface BitField {
+export interface BitField<N extends string = string> {
   /** Short SDM-style name, e.g. `LME`, `CSL`, `vector`. */
-  readonly name: string;
+  readonly name: N;
   /** Least significant bit position. */
   readonly lsb: number;
   /** Number of bits (1 for a flag). */
@@ -18,12 +18,12 @@ export interface BitField {
 export type BitLayout = readonly BitField[];
 
 /** Shorthand for building tables: `bit('LME', 8, 'Long-mode enable')`. */
-export function bit(name: string, pos: number, doc: string): BitField {
+export function bit<N extends string>(name: N, pos: number, doc: string): BitField<N> {
   return { name, lsb: pos, width: 1, doc };
 }
 
 /** Shorthand for a multi-bit field given as `hi:lo` like the SDM writes it. */
-export function bits(name: string, hi: number, lo: number, doc: string): BitField {
+export function bits<N extends string>(name: N, hi: number, lo: number, doc: string): BitField<N> {
   return { name, lsb: lo, width: hi - lo + 1, doc };
 }
 
@@ -75,6 +75,16 @@ export function encodeFields(layout: BitLayout, values: Readonly<Record<string, 
     v = insertField(f, v, typeof raw === 'boolean' ? (raw ? 1n : 0n) : BigInt(raw));
   }
   return v;
+}
+
+/** `{ FIELD: mask-in-place }` for a layout declared `as const`, e.g. `CR4_BITS.FRED` = 1n << 32n. */
+export type FieldMasks<L extends readonly BitField[]> = { readonly [F in L[number] as F['name']]: bigint };
+
+/** Masks of every field of a layout, keyed by field name (typed when the layout is `as const`). */
+export function fieldMasks<const L extends readonly BitField[]>(layout: L): FieldMasks<L> {
+  const out: Record<string, bigint> = {};
+  for (const f of layout) out[f.name] = fieldMask(f);
+  return Object.freeze(out) as FieldMasks<L>;
 }
 
 /** Bit range as the SDM writes it: `5:0` or `8` for a single bit. */

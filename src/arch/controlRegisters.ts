@@ -4,7 +4,7 @@
 // model (a MOV to CRn / WRMSR EFER with them set raises #GP); state-dependent rules (e.g. CR4.FRED
 // needs EFER.LMA = 1, EFER.LME cannot change with paging on) belong to the CPU.
 
-import { bit, bits, layoutMask, type BitLayout } from './bitField';
+import { bit, bits, fieldMasks, layoutMask, type BitLayout } from './bitField';
 
 export type RegisterName = 'CR0' | 'CR3' | 'CR4' | 'EFER' | 'RFLAGS' | 'DR6' | 'DR7';
 
@@ -21,7 +21,7 @@ export interface RegisterLayout {
 
 const ALL64 = (1n << 64n) - 1n;
 
-export const CR0_FIELDS: BitLayout = [
+export const CR0_FIELDS = [
   bit('PE', 0, 'Protection enable'),
   bit('MP', 1, 'Monitor coprocessor'),
   bit('EM', 2, 'x87 emulation'),
@@ -33,17 +33,17 @@ export const CR0_FIELDS: BitLayout = [
   bit('NW', 29, 'Not write-through'),
   bit('CD', 30, 'Cache disable'),
   bit('PG', 31, 'Paging'),
-];
+] as const;
 
 /** CR3 without CR4.PCIDE: page-level cache bits and the PML4/PML5 table address. */
-export const CR3_FIELDS: BitLayout = [
+export const CR3_FIELDS = [
   bit('PWT', 3, 'Page-level write-through for the top-level table'),
   bit('PCD', 4, 'Page-level cache disable for the top-level table'),
   bits('BASE', 51, 12, 'Physical address of the PML4 (PML5 with LA57) table'),
   bit('LAM_U57', 61, 'LAM: 57-bit user pointer masking'),
   bit('LAM_U48', 62, 'LAM: 48-bit user pointer masking'),
   bit('NOFLUSH', 63, 'MOV to CR3 with CR4.PCIDE: do not invalidate the PCID (not stored)'),
-];
+] as const;
 
 /** CR3 with CR4.PCIDE = 1: bits 11:0 are the PCID instead of PWT/PCD. */
 export const CR3_PCIDE_FIELDS: BitLayout = [
@@ -51,7 +51,7 @@ export const CR3_PCIDE_FIELDS: BitLayout = [
   ...CR3_FIELDS.filter((f) => f.lsb >= 12),
 ];
 
-export const CR4_FIELDS: BitLayout = [
+export const CR4_FIELDS = [
   bit('VME', 0, 'Virtual-8086 mode extensions'),
   bit('PVI', 1, 'Protected-mode virtual interrupts'),
   bit('TSD', 2, 'Time stamp disable (RDTSC at CPL > 0 faults)'),
@@ -80,16 +80,16 @@ export const CR4_FIELDS: BitLayout = [
   bit('LASS', 27, 'Linear-address space separation'),
   bit('LAM_SUP', 28, 'LAM for supervisor pointers'),
   bit('FRED', 32, 'Flexible return and event delivery (needs IA32_EFER.LMA = 1)'),
-];
+] as const;
 
-export const EFER_FIELDS: BitLayout = [
+export const EFER_FIELDS = [
   bit('SCE', 0, 'SYSCALL enable'),
   bit('LME', 8, 'IA-32e (long) mode enable'),
   bit('LMA', 10, 'IA-32e mode active (set by the processor when paging is enabled with LME)'),
   bit('NXE', 11, 'Execute-disable (NX) bit enable'),
-];
+] as const;
 
-export const RFLAGS_FIELDS: BitLayout = [
+export const RFLAGS_FIELDS = [
   bit('CF', 0, 'Carry flag'),
   bit('PF', 2, 'Parity flag'),
   bit('AF', 4, 'Auxiliary carry flag'),
@@ -107,9 +107,9 @@ export const RFLAGS_FIELDS: BitLayout = [
   bit('VIF', 19, 'Virtual interrupt flag'),
   bit('VIP', 20, 'Virtual interrupt pending'),
   bit('ID', 21, 'CPUID available (software-toggleable)'),
-];
+] as const;
 
-export const DR6_FIELDS: BitLayout = [
+export const DR6_FIELDS = [
   bit('B0', 0, 'Breakpoint 0 condition detected'),
   bit('B1', 1, 'Breakpoint 1 condition detected'),
   bit('B2', 2, 'Breakpoint 2 condition detected'),
@@ -119,9 +119,9 @@ export const DR6_FIELDS: BitLayout = [
   bit('BS', 14, 'Single step (RFLAGS.TF)'),
   bit('BT', 15, 'Task switch with the TSS T flag'),
   bit('RTM', 16, 'RTM debug (active low)'),
-];
+] as const;
 
-export const DR7_FIELDS: BitLayout = [
+export const DR7_FIELDS = [
   bit('L0', 0, 'Local enable breakpoint 0'),
   bit('G0', 1, 'Global enable breakpoint 0'),
   bit('L1', 2, 'Local enable breakpoint 1'),
@@ -142,7 +142,16 @@ export const DR7_FIELDS: BitLayout = [
   bits('LEN2', 27, 26, 'Breakpoint 2 length'),
   bits('RW3', 29, 28, 'Breakpoint 3 condition'),
   bits('LEN3', 31, 30, 'Breakpoint 3 length'),
-];
+] as const;
+
+/** Masks by field name: `CR4_BITS.FRED` = 1n << 32n, `RFLAGS_BITS.IOPL` = 0x3000n (use these, not literals). */
+export const CR0_BITS = fieldMasks(CR0_FIELDS);
+export const CR3_BITS = fieldMasks(CR3_FIELDS);
+export const CR4_BITS = fieldMasks(CR4_FIELDS);
+export const EFER_BITS = fieldMasks(EFER_FIELDS);
+export const RFLAGS_BITS = fieldMasks(RFLAGS_FIELDS);
+export const DR6_BITS = fieldMasks(DR6_FIELDS);
+export const DR7_BITS = fieldMasks(DR7_FIELDS);
 
 /** RFLAGS bit 1 always reads 1; delivery under FRED loads RFLAGS = 0x2 (fred-architecture.md §3.6). */
 export const RFLAGS_FIXED1 = 0x2n;

@@ -4,7 +4,7 @@
 // Vol. 3D Appendix A). State-dependent rules (EFER.LME with paging on, x2APIC mode, LMA) belong
 // to the CPU; `checkMsrWrite` applies only what the table says.
 
-import { bit, bits, bitRangeText, rangeMask, type BitLayout } from './bitField';
+import { bit, bits, bitRangeText, fieldMasks, rangeMask, type BitLayout } from './bitField';
 import { EFER_FIELDS } from './controlRegisters';
 
 /** A static WRMSR rule; a violation is #GP(0). */
@@ -43,13 +43,16 @@ function msr(name: string, index: number, doc: string, rules: readonly MsrWriteR
   return { name, index, doc, fields, rules, readable, aliases };
 }
 
-export const FRED_CONFIG_FIELDS: BitLayout = [
+export const FRED_CONFIG_FIELDS = [
   bits('CSL', 1, 0, 'Current stack level (maintained by event delivery and ERETS)'),
   bit('SSP_DECREMENT', 3, 'Shadow-stack decrement: same-level delivery first lowers SSP by 8'),
   bits('REDZONE', 8, 6, 'Red zone in 64-byte units, skipped for same-level ring-0 delivery'),
   bits('INT_STKLVL', 10, 9, 'Stack level for external interrupts delivered in ring 0'),
   bits('ENTRYPOINT', 63, 12, 'Entry point (4 KiB page): ring 3 enters at +0, ring 0 at +256'),
-];
+] as const;
+
+/** `FRED_CONFIG_BITS.REDZONE` = 0x1C0n etc. */
+export const FRED_CONFIG_BITS = fieldMasks(FRED_CONFIG_FIELDS);
 
 const STAR_FIELDS: BitLayout = [
   bits('SYSCALL_EIP', 31, 0, 'Legacy-mode SYSCALL target EIP'),
@@ -253,6 +256,13 @@ export function msrByIndex(index: number): MsrDef | undefined {
 export function msrByName(name: string): MsrDef | undefined {
   const n = name.toUpperCase();
   return byName.get(n) ?? byName.get(`IA32_${n}`);
+}
+
+/** Index of an MSR by name; throws on an unknown name, so a typo fails when the module loads. */
+export function msrIndex(name: string): number {
+  const m = msrByName(name);
+  if (!m) throw new RangeError(`unknown MSR name '${name}'`);
+  return m.index;
 }
 
 /** Is `value` canonical for `linearAddressBits` (48, or 57 with CR4.LA57)? */

@@ -297,6 +297,13 @@ export function vmcsFieldByName(name: string): VmcsFieldRef | undefined {
   return undefined;
 }
 
+/** Encoding of a VMCS field by name (`<NAME>_HIGH` allowed); throws on an unknown name. */
+export function vmcsEncodingOf(name: string): number {
+  const ref = vmcsFieldByName(name);
+  if (!ref) throw new RangeError(`unknown VMCS field '${name}'`);
+  return vmcsRefEncoding(ref);
+}
+
 /** Encoding of a `VmcsFieldRef` (the high half is encoding + 1). */
 export function vmcsRefEncoding(ref: VmcsFieldRef): number {
   return ref.field.encoding + (ref.high ? 1 : 0);

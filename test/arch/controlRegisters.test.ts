@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { REGISTER_LAYOUTS, findField, layoutMask, registerLayout, type RegisterName } from '../../src/arch/index';
+import {
+  CR0_BITS, CR3_BITS, CR4_BITS, DR6_BITS, DR7_BITS, EFER_BITS, FRED_CONFIG_BITS, REGISTER_LAYOUTS, RFLAGS_BITS, findField,
+  layoutMask, registerLayout, type RegisterName,
+} from '../../src/arch/index';
 
 const pos = (reg: RegisterName, name: string) => findField(registerLayout(reg).fields, name)?.lsb;
 
@@ -41,4 +44,23 @@ describe('control-register bits', () => {
   it('unknown register name throws', () => {
     expect(() => registerLayout('CR9' as RegisterName)).toThrow(/unknown register CR9/);
   });
+});
+
+describe('typed masks', () => {
+  it('CR4_BITS, CR0_BITS, EFER_BITS, RFLAGS_BITS, DR6/DR7_BITS, FRED_CONFIG_BITS', () => {
+    expect(CR4_BITS.FRED).toBe(1n << 32n);
+    expect(CR4_BITS.PAE | CR4_BITS.PGE).toBe(0xa0n);
+    expect(CR0_BITS.PG | CR0_BITS.PE).toBe(0x8000_0001n);
+    expect(CR3_BITS.BASE).toBe(0x000f_ffff_ffff_f000n);
+    expect(EFER_BITS.LMA).toBe(0x400n);
+    expect(RFLAGS_BITS.IOPL).toBe(0x3000n);
+    expect(DR6_BITS.BS).toBe(0x4000n);
+    expect(DR7_BITS.LEN0).toBe(0xc_0000n);
+    expect(FRED_CONFIG_BITS.REDZONE).toBe(0x1c0n);
+    expect(FRED_CONFIG_BITS.ENTRYPOINT).toBe(0xffff_ffff_ffff_f000n);
+    // @ts-expect-error: names are checked at compile time
+    expect(CR4_BITS.NOPE).toBeUndefined();
+    expect(Object.isFrozen(CR4_BITS)).toBe(true);
+  });
+
 });

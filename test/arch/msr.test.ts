@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MSRS, checkMsrWrite, isCanonical, msrByIndex, msrByName } from '../../src/arch/index';
+import { MSRS, checkMsrWrite, isCanonical, msrByIndex, msrByName, msrIndex } from '../../src/arch/index';
 
 const fail = (rule: string) => ({ ok: false, rule });
 const OK = { ok: true };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   VMCS_ENCODING_RESERVED_MASK, VMCS_FIELDS, VMCS_GROUP_TYPE, vmcsEncode, vmcsEncodingWellFormed, vmcsFieldBits,
-  vmcsFieldByEncoding, vmcsFieldByName, vmcsIndexOf, vmcsIsHighAccess, vmcsRefEncoding, vmcsTypeOf, vmcsWidthOf,
+  vmcsEncodingOf, vmcsFieldByEncoding, vmcsFieldByName, vmcsIndexOf, vmcsIsHighAccess, vmcsRefEncoding, vmcsTypeOf, vmcsWidthOf,
 } from '../../src/arch/index';
 
 describe('VMCS encoding scheme', () => {
@@ -81,6 +81,12 @@ describe('VMCS field table', () => {
     expect(vmcsFieldByName('VM_ENTRY_INTR_INFO_FIELD')?.field.encoding).toBe(0x4016);
     expect(vmcsFieldByName('NOPE')).toBeUndefined();
     expect(vmcsFieldByEncoding(0x6830)).toBeUndefined();
+  });
+
+  it('vmcsEncodingOf throws on unknown names', () => {
+    expect(vmcsEncodingOf('GUEST_RIP')).toBe(0x681e);
+    expect(vmcsEncodingOf('TSC_OFFSET_HIGH')).toBe(0x2011);
+    expect(() => vmcsEncodingOf('GUEST_RIPP')).toThrow(/unknown VMCS field 'GUEST_RIPP'/);
   });
 
   it('field bit widths', () => {
