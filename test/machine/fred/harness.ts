@@ -105,3 +105,70 @@ export const ENABLE_FRED = `
 
 /** Stack tops used by the tests (64-byte aligned, inside the 4 MiB of RAM the tests boot with). */
 export const STACKS = { rsp0: 0x300000n, rsp1: 0x310000n, rsp2: 0x320000n, rsp3: 0x330000n, user: 0x380000n } as const;
+
+export interface FredProgramParts {
+  /** Extra IA32_FRED_CONFIG bits (red zone, interrupt SL, CSL) ORed into the entry point. */
+  config?: string;
+  stklvls?: string;
+  /** Code run before CR4.FRED is set (after the MSRs). */
+  setup?: string;
+  /** Code run with FRED enabled at CPL 0; falls through to `done: hlt`. */
+  body: string;
+  /** Handler for events from ring 3 (entry + 0) and from ring 0 (entry + 256); default `hlt`. */
+  userHandler?: string;
+  kernelHandler?: string;
+  /** Code in `section user` at label `user_code`. */
+  user?: string;
+  /** Extra data (labels allowed). */
+  data?: string;
+}
+
+/** Go to ring 3 at `user_code` with ERETU (RFLAGS as given, user stack STACKS.user). */
+export function toUser(rflags = '0x2', cs = '0x33', ss = '0x2b', rip = 'user_code'): string {
+  return `
+        mov     rax, ${ss}
+        push    rax
+        mov     rax, ${STACKS.user}
+        push    rax
+        push    ${rflags}
+        push    ${cs}
+        lea     rax, [rel ${rip}]
+        push    rax
+        push    0
+        eretu`;
+}
+
+/** The usual test program: FRED MSRs, CR4.FRED, a body, entry points, a user section. */
+export function fredSource(p: FredProgramParts): string {
+  return `
+bits 64
+org 0x100000
+_start:
+${wrmsr('IA32_FRED_CONFIG', `fred_entry | ${p.config ?? '0'}`)}
+${wrmsr('IA32_FRED_RSP0', String(STACKS.rsp0))}
+${wrmsr('IA32_FRED_RSP1', String(STACKS.rsp1))}
+${wrmsr('IA32_FRED_RSP2', String(STACKS.rsp2))}
+${wrmsr('IA32_FRED_RSP3', String(STACKS.rsp3))}
+${wrmsr('IA32_FRED_STKLVLS', p.stklvls ?? '0')}
+${p.setup ?? ''}
+${ENABLE_FRED}
+${p.body}
+done:
+        hlt
+        jmp     done
+
+align 4096
+fred_entry:
+${p.userHandler ?? '        hlt'}
+align 256
+fred_entry_kernel:
+${p.kernelHandler ?? '        hlt'}
+
+section .data
+${p.data ?? 'dummy: dq 0'}
+
+section user
+user_code:
+${p.user ?? '        hlt'}
+`;
+}
