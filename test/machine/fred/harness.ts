@@ -63,7 +63,7 @@ export function frameAt(m: Machine, address: bigint): Frame {
 }
 
 export function rsp(m: Machine): bigint {
-  return m.getGpr(4);
+  return BigInt.asUintN(64, m.getGpr(4));
 }
 
 export function config(m: Machine): bigint {
