@@ -1,5 +1,6 @@
 // The registry of benchmarks, one module per area. Add a line when an area gains a figure.
 import type { Benchmark } from './benchmark';
 import { assemblerBenchmark } from './assemblerBench';
+import { machineBenchmark } from './machineBench';
 
-export const benchmarks: readonly Benchmark[] = [assemblerBenchmark];
+export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark];

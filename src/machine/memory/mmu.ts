@@ -103,6 +103,22 @@ export class Mmu {
     return this.slowRead(a, 4) | 0;
   }
 
+  /** High half of the last rd64q. */
+  hi = 0;
+
+  /** 64-bit read: returns the low half, leaves the high half in `hi` (one TLB lookup). */
+  rd64q(a: number): number {
+    const v = Math.floor(a / PAGE_SIZE), i = v & TLB_MASK, o = a - v * PAGE_SIZE;
+    if (this.tag[i] === v && (this.perm[i] & this.rNeed) !== 0 && o <= PAGE_SIZE - 8) {
+      const p = this.frame[i] + o;
+      this.hi = this.view.getInt32(p + 4, true);
+      return this.view.getInt32(p, true);
+    }
+    const lo = this.rd32(a);
+    this.hi = this.rd32(a + 4);
+    return lo;
+  }
+
   wr8(a: number, value: number): void {
     const v = Math.floor(a / PAGE_SIZE), i = v & TLB_MASK;
     if (this.tag[i] === v && (this.perm[i] & this.wNeed) !== 0) this.bytes[this.frame[i] + a - v * PAGE_SIZE] = value;

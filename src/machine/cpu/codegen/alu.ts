@@ -56,7 +56,7 @@ export function alu(d: DecodedInsn, kind: AluKind, size: number, flags: boolean)
 }
 
 /** INC/DEC: like ADD/SUB 1 but CF is preserved (kept in the record's carry-in slot). */
-export function incDec(d: DecodedInsn, inc: boolean, size: number, flags: boolean): string {
+export function incDec(d: DecodedInsn, inc: boolean, size: number, flags: boolean, carry = CURRENT_CF): string {
   const out = [readOperand(d, 0, size, 'x')];
   const sign = inc ? '+' : '-';
   if (size === 8) {
@@ -67,7 +67,7 @@ export function incDec(d: DecodedInsn, inc: boolean, size: number, flags: boolea
     out.push(`z = (x ${sign} 1)${size === 4 ? ' | 0' : size === 2 ? ' & 0xffff' : ' & 0xff'}; y = 1;`);
   }
   out.push(writeOperand(d, 0, size, 'z'));
-  if (flags) out.push(CURRENT_CF, lazyRecord(inc ? LazyOp.Inc : LazyOp.Dec, size, true));
+  if (flags) out.push(carry, lazyRecord(inc ? LazyOp.Inc : LazyOp.Dec, size, true));
   return out.join(' ');
 }
 

@@ -36,17 +36,31 @@ function canFault(d: DecodedInsn, s: Snippet): boolean {
  * translates each with flag liveness applied.
  */
 export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: boolean): { source: string; consts: DecodedInsn[] } {
-  // Pass 1 (forward, provisional): translate with flags recorded to learn fault points.
-  const provisional = insns.map((d) => translate(d, mode, true, undefined));
+  // Pass 1 (forward, provisional): translate with flags recorded to learn fault points and which
+  // producer each instruction sees (INC/DEC read CF from the record only when it is not known here).
+  const seen: (Producer | undefined)[] = [];
+  let p: Producer | undefined;
+  const provisional = insns.map((d) => {
+    seen.push(p);
+    const s = translate(d, mode, true, p);
+    if (s.producer) p = s.producer;
+    else if (s.producer === null && (d.flagsWritten & STATUS_ALL) !== 0) p = undefined;
+    return s;
+  });
   // Pass 2 (backward): which lazy records are live.
   const record = new Array<boolean>(insns.length).fill(true);
   let live = STATUS_ALL;
   for (let k = insns.length - 1; k >= 0; k--) {
     const d = insns[k];
-    const written = d.flagsWritten & STATUS_ALL;
-    record[k] = (live & written) !== 0;
+    let written = d.flagsWritten & STATUS_ALL;
     let read = d.flagsRead & STATUS_ALL;
-    if (provisional[k].producer && (provisional[k].producer!.op === LazyOp.Inc || provisional[k].producer!.op === LazyOp.Dec)) read |= ICED_CF;
+    const op = provisional[k].producer?.op;
+    // INC/DEC keep CF in their record's carry-in slot: the record supplies CF to later readers.
+    if (op === LazyOp.Inc || op === LazyOp.Dec) {
+      written |= ICED_CF;
+      if (seen[k]?.op !== LazyOp.Logic) read |= ICED_CF;
+    }
+    record[k] = (live & written) !== 0;
     live = (live & ~written) | read;
     if (canFault(d, provisional[k])) live = STATUS_ALL;
   }
@@ -63,23 +77,20 @@ export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: bool
     const code = s.code.replaceAll('D[K]', `D[${k}]`);
     parts.push(`i = ${k};`);
     if (s.kind === 'system') {
-      parts.push(`c.rip = ${d.rip}; ${code} break;`);
+      parts.push(`c.rip = ${d.rip}; ${code}`, 'break;');
       break;
     }
     if (s.kind === 'branch') {
       const b = s.branch!;
       const loops = !single && b.target === start;
-      parts.push(b.setup);
       if (b.cond === 'false') {
-        parts.push('break;');
+        parts.push(b.setup, 'break;');
         break;
       }
-      if (b.cond === 'true') {
-        parts.push(loops ? `if (n <= lim) { n += ${total}; continue; } c.rip = ${start}; break;` : `c.rip = ${b.target}; break;`);
-      } else {
-        const taken = loops ? `if (n <= lim) { n += ${total}; continue; } c.rip = ${start}; break;` : `c.rip = ${b.target}; break;`;
-        parts.push(`if (${b.cond}) { ${taken} } c.rip = ${d.next}; break;`);
-      }
+      // The condition is evaluated in straight-line code (it may call into the CPU); the exit is separate.
+      parts.push(`${b.setup} u = (${b.cond}) ? 1 : 0;`);
+      const taken = loops ? `if (n <= lim) { n += ${total}; continue; } c.rip = ${start}; break;` : `c.rip = ${b.target}; break;`;
+      parts.push(`if (u === 1) { ${taken} } c.rip = ${d.next}; break;`);
       break;
     }
     parts.push(code);
@@ -88,25 +99,58 @@ export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: bool
   }
   const rips = insns.map((d) => d.rip).join(', ');
   const last = insns.length;
+  const body = localize(parts);
   const source = `
 const RIPS = [${rips}];
 return function block(c) {
   const r = c.r, F = c.F, m = c.m;
   let a = 0, t = 0, u = 0, x = 0, xl = 0, xh = 0, y = 0, yl = 0, yh = 0, z = 0, zl = 0, zh = 0;
   let i = 0, n = 0;
+  ${body.declare}
   const lim = c.budget - ${2 * last};
   try {
     for (;;) {
-      ${parts.join('\n      ')}
+      ${body.parts.join('\n      ')}
     }
   } catch (e) {
+    ${body.store}
     c.icount += n + i;
     c.rip = RIPS[i];
     throw e;
   }
+  ${body.store}
   c.icount += n + ${last};
 };`;
   return { source, consts: insns };
+}
+
+/** Calls through which the CPU object reads or writes registers and flags. */
+const STATE_CALL = /c\.(helper|system|condition|lazyStatus)\(/;
+
+/**
+ * Keep the GPR halves and the lazy-flag record in JS locals inside the block (V8 keeps them in
+ * machine registers): `r[N]` → `rN`, `F[N]` → `fN`, loaded on entry and stored on every exit, in the
+ * fault handler and around calls that look at the CPU state.
+ */
+function localize(parts: string[]): { parts: string[]; declare: string; store: string } {
+  const regs = new Set<number>();
+  const flags = new Set<number>();
+  for (const p of parts) {
+    for (const m of p.matchAll(/\br\[(\d+)\]/g)) regs.add(Number(m[1]));
+    for (const m of p.matchAll(/\bF\[(\d+)\]/g)) flags.add(Number(m[1]));
+  }
+  const r = [...regs].sort((a, b) => a - b), f = [...flags].sort((a, b) => a - b);
+  const store = [...r.map((k) => `r[${k}] = r${k};`), ...f.map((k) => `F[${k}] = f${k};`)].join(' ');
+  const load = [...r.map((k) => `r${k} = r[${k}];`), ...f.map((k) => `f${k} = F[${k}];`)].join(' ');
+  const declare = [...r.map((k) => `let r${k} = r[${k}];`), ...f.map((k) => `let f${k} = F[${k}];`)].join(' ');
+  const out = parts.map((p) => {
+    // A part that calls into the CPU works on the arrays: store the locals before, reload after.
+    // Parts are straight-line code; exits (break/continue/return) are parts of their own.
+    if (STATE_CALL.test(p)) return `${store} ${p} ${load}`;
+    const q = p.replace(/\br\[(\d+)\]/g, 'r$1').replace(/\bF\[(\d+)\]/g, 'f$1');
+    return q.replace(/return;/g, `${store} return;`);
+  });
+  return { parts: out, declare, store };
 }
 
 /** Compile generated source into the block function. */

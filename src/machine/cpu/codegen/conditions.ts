@@ -6,6 +6,8 @@ import { LazyOp } from '../flags';
 export interface Producer {
   op: LazyOp;
   size: number;
+  /** The lazy record was stored (liveness may drop it; then only constant facts are usable). */
+  stored: boolean;
 }
 
 function signExtend(expr: string, size: number): string {
@@ -23,7 +25,9 @@ export function condition(cc: number, producer: Producer | undefined): string {
   return negate ? `!${base}` : base;
 }
 
-function baseCondition(cc: number, p: Producer | undefined): string {
+function baseCondition(cc: number, known: Producer | undefined): string {
+  if (known && known.op === LazyOp.Logic && (cc === 0 || cc === 2)) return 'false'; // CF = OF = 0
+  const p = known?.stored ? known : undefined;
   const zero = '((F[2] | F[3]) === 0)';
   if (p && cc === 4) return zero;
   if (p && cc === 8) return sign(p.size);
@@ -34,6 +38,10 @@ function baseCondition(cc: number, p: Producer | undefined): string {
       case 12: return sign(p.size);
       case 14: return `(${zero} || ${sign(p.size)})`;
     }
+  }
+  if (p && p.op === LazyOp.Add && cc === 2) {
+    return p.size === 8 ? '((F[3] >>> 0) < (F[5] >>> 0) || (F[3] === F[5] && (F[2] >>> 0) < (F[4] >>> 0)))'
+      : p.size === 4 ? '((F[2] >>> 0) < (F[4] >>> 0))' : '(F[2] < F[4])';
   }
   if (p && p.op === LazyOp.Sub) {
     const s = p.size;
@@ -51,4 +59,9 @@ function baseCondition(cc: number, p: Producer | undefined): string {
     }
   }
   return `c.condition(${cc})`;
+}
+
+/** Can CF be computed from the known producer without calling into the CPU? */
+export function carryKnown(p: Producer | undefined): boolean {
+  return p !== undefined && (p.op === LazyOp.Logic || (p.stored && (p.op === LazyOp.Sub || p.op === LazyOp.Add)));
 }

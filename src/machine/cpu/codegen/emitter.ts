@@ -82,7 +82,7 @@ export function effectiveAddress(d: DecodedInsn, mode: CodegenMode): string {
 /** Load `size` bytes at `a` into `v`. */
 export function load(size: number, v: string): string {
   switch (size) {
-    case 8: return `${v}l = m.rd32(a); ${v}h = m.rd32(a + 4);`;
+    case 8: return `${v}l = m.rd64q(a); ${v}h = m.hi;`;
     case 4: return `${v} = m.rd32(a);`;
     case 2: return `${v} = m.rd16(a);`;
     default: return `${v} = m.rd8(a);`;

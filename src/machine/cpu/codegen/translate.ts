@@ -7,7 +7,7 @@ import { INTEGER_HELPERS } from '../exec/integer';
 import { STRING_HELPERS } from '../exec/strings';
 import { SYSTEM_HELPERS } from '../exec/system';
 import { alu, incDec, neg, not, type AluKind } from './alu';
-import { condition, type Producer } from './conditions';
+import { carryKnown, condition, type Producer } from './conditions';
 import { effectiveAddress, hasMemory, pop, push, readGpr, readOperand, TWO32, writeGpr, writeOperand, addressHalves, type CodegenMode } from './emitter';
 
 const M = Mnemonic;
@@ -65,14 +65,14 @@ export function translate(d: DecodedInsn, mode: CodegenMode, flags: boolean, pro
   if (d.invalid) return { code: '', kind: 'unimplemented', writes: false };
   const aluKind = ALU[mn];
   if (aluKind && gprOnly(d)) {
-    return simple(alu(d, aluKind, size, flags), stores && aluKind !== 'cmp' && aluKind !== 'test', flags ? { op: LAZY_OF[aluKind], size } : null);
+    return simple(alu(d, aluKind, size, flags), stores && aluKind !== 'cmp' && aluKind !== 'test', { op: LAZY_OF[aluKind], size, stored: flags });
   }
   switch (mn) {
     case M.Inc:
     case M.Dec:
-      return simple(incDec(d, mn === M.Inc, size, flags), stores, flags ? { op: mn === M.Inc ? LazyOp.Inc : LazyOp.Dec, size } : null);
+      return simple(incDec(d, mn === M.Inc, size, flags, carryKnown(producer) ? `t = ${condition(2, producer)} ? 1 : 0;` : undefined), stores, { op: mn === M.Inc ? LazyOp.Inc : LazyOp.Dec, size, stored: flags });
     case M.Neg:
-      return simple(neg(d, size, flags), stores, flags ? { op: LazyOp.Sub, size } : null);
+      return simple(neg(d, size, flags), stores, { op: LazyOp.Sub, size, stored: flags });
     case M.Not:
       return simple(not(d, size), stores);
     case M.Mov:
