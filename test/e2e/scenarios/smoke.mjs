@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 // Smoke: what only a real editor shows. examples/hello.fred opens as "FRED Assembly", its tokens are
 // coloured by the grammar, a file without extension is recognised by its `; fred-lab` first line, a
 // hover explains an MSR, and a broken file shows the assembler's diagnostic in the Problems panel on
@@ -12,6 +15,11 @@ const BROKEN = [
   '',
 ].join('\n');
 const BROKEN_LINE = 4;
+
+// An error in an %include'd file is reported on that file, at its own line.
+const MAIN = ['; fred-lab', 'bits 64', '%include "lib.fred"', '_start:', '        call    helper', '        hlt', ''].join('\n');
+const LIB = ['helper:', '        bogusop rax', '        ret', ''].join('\n');
+const LIB_LINE = 2;
 
 const HOVER = [
   '; fred-lab',
@@ -38,8 +46,11 @@ async function openFile(page, name, lineText) {
   const input = page.locator('.quick-input-widget input');
   await page.keyboard.press('Control+P');
   await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Enter');
+  // Click the row: Enter takes the highlighted row, which may still be a recently opened file.
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 20_000 });
+  await row.click();
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 20_000 });
   const editor = page.locator('.editor-instance .monaco-editor').first();
   await editor.locator('.view-line', { hasText: lineText }).first().waitFor({ timeout: 30_000 });
   return editor;
@@ -53,26 +64,31 @@ async function languageIs(page, expected) {
 
 export const smoke = {
   name: 'smoke',
-  files: { 'broken.fred': BROKEN, 'hover.fred': HOVER, 'noextension': '; fred-lab\nbits 64\n        nop\n' },
-  async run({ page, step, shot }) {
-    await step('open hello.fred', () => openFile(page, 'hello.fred', 'lea     rsi, [rel message]'));
+  files: { 'broken.fred': BROKEN, 'hover.fred': HOVER, 'main.fred': MAIN, 'lib.fred': LIB,
+    'noextension': '; fred-lab\nbits 64\n        nop\n' },
+  async run({ page, workspace, step, shot }) {
+    // examples/hello.fred changes as the project grows: find its first `mnemonic register, number` line.
+    const hello = readFileSync(join(workspace, 'hello.fred'), 'utf8').split('\n');
+    const sample = hello.map((l) => /^\s+([a-z]+)\s+([a-z][a-z0-9]*),\s*(0x[0-9a-f]+|[0-9]+)\s*(;.*)?$/i.exec(l)).find(Boolean);
+    if (!sample) throw new Error('examples/hello.fred has no `mnemonic register, number` line to check the colours on');
+    const [, mnemonic, register, number] = sample;
+    const lineText = `${mnemonic}${sample[0].slice(sample[0].indexOf(mnemonic) + mnemonic.length).split(';')[0]}`.trimEnd();
+
+    await step('open hello.fred', () => openFile(page, 'hello.fred', lineText));
 
     await step('status bar language is FRED Assembly', () => languageIs(page, 'FRED Assembly'));
 
-    await step('grammar colours mnemonic, register and number differently', async () => {
-      const words = ['out', '0xF4', 'al'];
-      await page.waitForFunction(async ({ words }) => {
+    await step(`grammar colours mnemonic, register and number differently ("${lineText}")`, async () => {
+      const words = [mnemonic, register, number];
+      await page.waitForFunction(({ lineText, words }) => {
         const norm = (s) => s.replace(/\u00a0/g, ' ');
-        const line = [...document.querySelectorAll('.editor-instance .view-line')].find((l) => norm(l.textContent).includes('out     0xF4, al'));
+        const line = [...document.querySelectorAll('.editor-instance .view-line')].find((l) => norm(l.textContent).includes(lineText));
         if (!line) return false;
         const spans = [...line.querySelectorAll('span[class*="mtk"]')];
         const classes = words.map((w) => spans.find((s) => norm(s.textContent).trim() === w)?.className);
         return classes.every(Boolean) && new Set(classes).size === 3;
-      }, { words }, { timeout: 20_000 });
-      const classes = await tokenClasses(page, 'out     0xF4, al', words);
-      const comment = await tokenClasses(page, 'out     0xF4, al', ['; debug exit with code 0']);
-      if (Object.values(comment)[0] === classes.out) throw new Error(`comment coloured like a mnemonic: ${JSON.stringify({ classes, comment })}`);
-      console.log(`    token classes: ${JSON.stringify({ ...classes, ...comment })}`);
+      }, { lineText, words }, { timeout: 20_000 });
+      console.log(`    token classes: ${JSON.stringify(await tokenClasses(page, lineText, words))}`);
     });
 
     await step('FRED Lab status bar item', () =>
@@ -100,17 +116,53 @@ export const smoke = {
     await step('broken file: diagnostic in the Problems panel on the right line', async () => {
       await openFile(page, 'broken.fred', 'frobnicate');
       await page.keyboard.press('Control+Shift+M');
-      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'frobnicate' }).first();
-      await row.waitFor({ timeout: 30_000 });
-      const text = (await row.innerText()).replace(/\s+/g, ' ');
-      const aria = (await row.getAttribute('aria-label')) ?? '';
-      if (!new RegExp(`\\b(Ln|line) ${BROKEN_LINE}\\b`, 'i').test(`${text} ${aria}`)) {
-        throw new Error(`Problems row is not on line ${BROKEN_LINE}: "${text}" / aria-label "${aria}"`);
-      }
+      const text = await problemOnLine(page, 'frobnicate', BROKEN_LINE);
       console.log(`    problem: ${text}`);
-      const squiggle = page.locator('.editor-instance .monaco-editor .squiggly-error').first();
-      await squiggle.waitFor({ timeout: 10_000 });
+      await page.locator('.editor-instance .monaco-editor .squiggly-error').first().waitFor({ timeout: 10_000 });
       await shot('problems');
+    });
+
+    await step('error in an %include\'d file is reported on that file', async () => {
+      await openFile(page, 'main.fred', '%include "lib.fred"');
+      const file = page.locator('.markers-panel .monaco-list-row', { hasText: 'lib.fred' }).first();
+      await file.waitFor({ timeout: 30_000 });
+      const text = await problemOnLine(page, 'bogusop', LIB_LINE);
+      console.log(`    problem: ${text}`);
+      await shot('include-problem');
+    });
+
+    await step('F5 without launch.json reaches the fred debug adapter', async () => {
+      await openFile(page, 'hello.fred', lineText);
+      await page.keyboard.press('F5');
+      // Either a session runs (toolbar) or the adapter answered the launch with its own error; what
+      // must not happen is VS Code asking which debugger to use or not knowing the type.
+      const toolbar = page.locator('.debug-toolbar');
+      // (A launch error from the adapter comes as a modal dialog with "Open 'launch.json'".)
+      const adapterMessage = page.locator('.monaco-dialog-box', { hasText: 'FRED Lab' });
+      await toolbar.or(adapterMessage).first().waitFor({ timeout: 30_000 });
+      const picker = await page.locator('.quick-input-widget').isVisible();
+      if (picker) throw new Error('F5 opened a picker instead of starting the fred debugger');
+      await shot('f5');
+      if (await adapterMessage.isVisible()) {
+        console.log(`    F5: adapter answered: ${await adapterMessage.locator('.dialog-message-text').innerText()}`);
+        await adapterMessage.getByRole('button', { name: 'Cancel' }).click();
+      } else {
+        console.log('    F5: debug session running');
+        await page.keyboard.press('Shift+F5');
+        await toolbar.waitFor({ state: 'hidden', timeout: 20_000 });
+      }
     });
   },
 };
+
+/** The Problems row containing `text`; checks it is on `line`, returns its text. */
+async function problemOnLine(page, text, line) {
+  const row = page.locator('.markers-panel .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ timeout: 30_000 });
+  const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+  const aria = (await row.getAttribute('aria-label')) ?? '';
+  if (!new RegExp(`\\b(Ln|line) ${line}\\b`, 'i').test(`${rowText} ${aria}`)) {
+    throw new Error(`Problems row for '${text}' is not on line ${line}: "${rowText}" / aria-label "${aria}"`);
+  }
+  return rowText;
+}
