@@ -10,9 +10,11 @@
 //   exit reasons         EXIT_REASON_CPUID = 10                    (Linux uapi vmx.h)
 //   VMX controls         VM_ENTRY_LOAD_IA32_FRED = 1 << 23         (Linux vmx.h, masks)
 //   FRED frame           FRED_FRAME_EVENT_DATA = 0x30, FRED_SS_NESTED = 1 << 58
+//   CPUID flags          CPUID_FRED = 1 << 17, CPUID_FRED_BIT = 17  (leaf/register in the doc string)
 
 import { bitRangeText, fieldMask, type BitLayout } from './bitField';
 import { CR3_PCIDE_FIELDS, REGISTER_LAYOUTS } from './controlRegisters';
+import { CPUID_FEATURES } from './cpuid';
 import { EVENT_TYPES, OTHER_EVENT_VECTORS } from './eventTypes';
 import { EXCEPTIONS } from './exceptions';
 import { FRED_CS_WORD_FIELDS, FRED_FRAME_SIZE, FRED_FRAME_SLOTS, FRED_RING0_ENTRY_OFFSET, FRED_SS_WORD_FIELDS } from './fredFrame';
@@ -128,6 +130,12 @@ function build(): ConstantTable {
   t.add('FRED_RING0_ENTRY_OFFSET', FRED_RING0_ENTRY_OFFSET, 'Events from ring 0 enter at the FRED entry point + 0x100');
   t.addLayout('FRED_CS', FRED_CS_WORD_FIELDS, 'FRED frame CS word');
   t.addLayout('FRED_SS', FRED_SS_WORD_FIELDS, 'FRED frame SS word');
+
+  for (const x of CPUID_FEATURES) {
+    const where = `CPUID.(EAX=0x${x.leaf.toString(16).toUpperCase()}${x.subleaf ? `,ECX=${x.subleaf}` : ''}):${x.register.toUpperCase()}[${x.bit}]`;
+    t.add(`CPUID_${x.name}`, 1 << x.bit >>> 0, `${where}: ${x.doc}`);
+    t.add(`CPUID_${x.name}_BIT`, x.bit, `Bit position of ${where}: ${x.doc}`);
+  }
 
   return t;
 }

@@ -12,4 +12,5 @@ export * from './exceptions';
 export * from './eventTypes';
 export * from './vmExitReasons';
 export * from './fredFrame';
+export * from './cpuid';
 export * from './constants';
