@@ -25,3 +25,70 @@ export function runProgram(source: string, options?: MachineOptions, max = 1_000
 export function hex(value: bigint): string {
   return `0x${value.toString(16)}`;
 }
+
+/** Status flags CF PF AF ZF SF OF. */
+export const CF = 0x1n, PF = 0x4n, AF = 0x10n, ZF = 0x40n, SF = 0x80n, OF = 0x800n;
+export const STATUS = CF | PF | AF | ZF | SF | OF;
+
+/**
+ * Run `body` (64-bit code ending in HLT) both on one-instruction blocks (the reference interpreter)
+ * and on compiled blocks; the two machines must agree on every GPR, RIP, RFLAGS and the icount.
+ * Returns the compiled machine.
+ */
+export function runBoth(body: string, max = 1_000_000): Machine {
+  const image = assembleImage(`_start:\n${body}\n  hlt\n`);
+  const interpreted = createMachine(image, { interpretOnly: true });
+  const compiled = createMachine(image);
+  const a = interpreted.run(max), b = compiled.run(max);
+  const state = (m: Machine) => ({
+    gprs: Array.from({ length: 16 }, (_, i) => hex(m.getGpr(i))), rip: hex(m.getRip()), rflags: hex(m.getRflags()), icount: m.icount,
+  });
+  if (JSON.stringify(state(interpreted)) !== JSON.stringify(state(compiled)) || a.reason !== b.reason) {
+    throw new Error(`interpreted and compiled runs differ:\n${JSON.stringify({ a, ...state(interpreted) }, null, 1)}\n${JSON.stringify({ b, ...state(compiled) }, null, 1)}`);
+  }
+  (compiled as Machine & { lastStop?: unknown }).lastStop = b;
+  return compiled;
+}
+
+/**
+ * Kernel-side library appended to system tests: `set_gate` (RDI = vector, RSI = handler,
+ * EDX = gate word: 0x8E00 interrupt gate | DPL << 13 | IST), `load_idt`, and `to_user`
+ * (RSI = user RIP, RDX = user RSP: IRETQ to CS 0x33 / SS 0x2B with IF = 0).
+ */
+export const KERNEL_LIB = `
+set_gate:
+        shl     rdi, 4
+        lea     rax, [rel idt_table]
+        add     rdi, rax
+        mov     rax, rsi
+        mov     [rdi], ax
+        mov     word [rdi + 2], 0x10
+        mov     [rdi + 4], dx
+        shr     rax, 16
+        mov     [rdi + 6], ax
+        shr     rax, 16
+        mov     [rdi + 8], eax
+        mov     dword [rdi + 12], 0
+        ret
+load_idt:
+        lea     rax, [rel idt_table]
+        mov     [rel idtr_desc + 2], rax
+        lidt    [rel idtr_desc]
+        ret
+to_user:
+        push    0x2b
+        push    rdx
+        push    0x2
+        push    0x33
+        push    rsi
+        iretq
+align 16
+idtr_desc:  dw 4095
+            dq 0
+align 16
+idt_table:  times 4096 db 0
+`;
+
+export function stopOf(m: Machine): import('../../src/machine/machine').StopReason {
+  return (m as Machine & { lastStop: import('../../src/machine/machine').StopReason }).lastStop;
+}

@@ -92,7 +92,7 @@ export class CpuState {
   }
 
   gpr(i: number): bigint {
-    return (BigInt(this.r[2 * i + 1]) << 32n) | BigInt(this.r[2 * i] >>> 0);
+    return (BigInt(this.r[2 * i + 1] >>> 0) << 32n) | BigInt(this.r[2 * i] >>> 0);
   }
 
   setGpr(i: number, value: bigint): void {
