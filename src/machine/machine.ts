@@ -322,6 +322,7 @@ export class Machine {
       if (c.rflags & RF && single) c.rflags = c.rflags & ~RF;
       let dr6 = this.mmu.watchHits;
       if (tf) dr6 |= 1 << 14;
+      if (c.pendingDebug) { dr6 |= c.pendingDebug; c.pendingDebug = 0; } // FRED hook: single step pended by ERETS/ERETU (exec/fred.ts)
       if (dr6) this.deliverDebug(dr6, c.rip);
     }
   }
