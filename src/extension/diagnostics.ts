@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { assemble } from '../asm/index';
 import type { Diagnostic as AsmDiagnostic } from '../asm/types';
-import { diagnosticsByFile, type FileDiagnostic } from './diagnosticsModel';
+import { DiagnosticLedger, diagnosticsByFile, type FileDiagnostic } from './diagnosticsModel';
 import { FRED_LANGUAGE_ID } from './launchConfig';
 
 const DEBOUNCE_MS = 250;
@@ -26,8 +26,9 @@ export interface AssemblyStatus {
 export class LiveDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('fred-asm');
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** For each root document, the other files it published diagnostics on (to clear them later). */
-  private readonly published = new Map<string, vscode.Uri[]>();
+  private readonly ledger = new DiagnosticLedger();
+  /** URI string → URI of every file that has or had diagnostics. */
+  private readonly uris = new Map<string, vscode.Uri>();
   private readonly disposables: vscode.Disposable[] = [this.collection];
   private readonly statusEmitter = new vscode.EventEmitter<AssemblyStatus>();
   readonly onDidAssemble = this.statusEmitter.event;
@@ -75,24 +76,27 @@ export class LiveDiagnostics implements vscode.Disposable {
   }
 
   private publish(document: vscode.TextDocument, fileName: string, diagnostics: readonly AsmDiagnostic[]): void {
-    const key = document.uri.toString();
-    for (const uri of this.published.get(key) ?? []) this.collection.delete(uri);
-    const others: vscode.Uri[] = [];
+    const perFile = new Map<string, FileDiagnostic[]>();
     for (const [file, list] of diagnosticsByFile(diagnostics, fileName)) {
       const uri = file === fileName ? document.uri : vscode.Uri.file(file);
-      if (uri.toString() !== key) others.push(uri);
-      this.collection.set(uri, list.map(toVscode));
+      this.uris.set(uri.toString(), uri);
+      perFile.set(uri.toString(), list);
     }
-    this.published.set(key, others);
+    this.refresh(this.ledger.set(document.uri.toString(), perFile));
   }
 
   private forget(document: vscode.TextDocument): void {
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    for (const uri of this.published.get(key) ?? []) this.collection.delete(uri);
-    this.published.delete(key);
-    this.collection.delete(document.uri);
+    this.refresh(this.ledger.remove(key));
+  }
+
+  private refresh(files: Iterable<string>): void {
+    for (const key of files) {
+      const uri = this.uris.get(key);
+      if (uri) this.collection.set(uri, this.ledger.get(key).map(toVscode));
+    }
   }
 
   dispose(): void {

@@ -42,3 +42,39 @@ export function problemSummary(diagnostics: readonly AsmDiagnostic[]): string {
   if (warnings) parts.push(`${warnings} warning${warnings === 1 ? '' : 's'}`);
   return parts.length ? parts.join(', ') : 'no problems';
 }
+
+/**
+ * Which diagnostics each file shows when several open documents report on it (a file %include'd by
+ * two programs, or open itself): the union of what every root document reported, without
+ * duplicates. Keys are opaque file keys (the extension uses URI strings).
+ */
+export class DiagnosticLedger {
+  private readonly byRoot = new Map<string, Map<string, FileDiagnostic[]>>();
+
+  /** Replaces what `root` reports; returns every file whose list may have changed. */
+  set(root: string, perFile: ReadonlyMap<string, FileDiagnostic[]>): Set<string> {
+    const affected = new Set([...(this.byRoot.get(root)?.keys() ?? []), ...perFile.keys()]);
+    this.byRoot.set(root, new Map(perFile));
+    return affected;
+  }
+
+  /** Forgets `root` (its document closed); returns the files it had reported on. */
+  remove(root: string): Set<string> {
+    const affected = new Set(this.byRoot.get(root)?.keys() ?? []);
+    this.byRoot.delete(root);
+    return affected;
+  }
+
+  /** What `file` shows now. */
+  get(file: string): FileDiagnostic[] {
+    const seen = new Set<string>();
+    const out: FileDiagnostic[] = [];
+    for (const perFile of this.byRoot.values()) {
+      for (const d of perFile.get(file) ?? []) {
+        const key = JSON.stringify(d);
+        if (!seen.has(key)) seen.add(key), out.push(d);
+      }
+    }
+    return out;
+  }
+}
