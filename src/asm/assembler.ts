@@ -105,7 +105,7 @@ export class Assembler implements EvalContext {
       this.report('error', `layout did not settle after ${MAX_PASSES} passes (an expression depends on its own size?)`, first);
     }
     this.final = true;
-    for (const s of this.sections) s.bytes = new Uint8Array(Math.min(s.nobits ? 0 : s.size, MAX_SECTION_BYTES));
+    for (const s of this.sections) s.bytes = new Uint8Array(0);
     this.walk(true);
     this.checkOverlaps();
     return {
@@ -228,13 +228,14 @@ export class Assembler implements EvalContext {
       try {
         switch (s.k) {
           case 'label': {
-            this.setSymbol(s.name, { value: this.here, reloc: 1, unknown: false });
             const sym = this.symbols.get(s.name);
-            if (sym) (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
+            if (sym?.loc !== s.loc) break; // a duplicate definition (reported once)
+            this.setSymbol(s.name, { value: this.here, reloc: 1, unknown: false });
+            (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
             break;
           }
           case 'equ':
-            this.equ(s.name, s.expr);
+            if (this.symbols.get(s.name)?.loc === s.loc) this.equ(s.name, s.expr);
             break;
           case 'org':
             if (originSeen && emit) throw new AsmError('org may be given only once', s.loc.start, s.loc.end);
@@ -324,6 +325,12 @@ export class Assembler implements EvalContext {
         this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, s.loc);
         bytes = undefined;
       } else {
+        if (start + bytes.length > sec.bytes.length) {
+          // Grow on demand: reserved space that is never written costs no memory.
+          const grown = new Uint8Array(Math.max(start + bytes.length, sec.bytes.length * 2, 256));
+          grown.set(sec.bytes);
+          sec.bytes = grown;
+        }
         sec.bytes.set(bytes, start);
         if (start + bytes.length > sec.initEnd) sec.initEnd = start + bytes.length;
       }
@@ -361,7 +368,7 @@ export class Assembler implements EvalContext {
   /** Layout: the size of one repetition, with placeholder values where only the value (not the size) is unknown. */
   private instructionSize(s: InstructionStatement): number {
     if (s.fixed) return s.fixed.length;
-    const branch = this.branchForm(s, [this.operandValue(s.ops[0])]);
+    const branch = s.ops.length === 1 ? this.branchForm(s, [this.operandValue(s.ops[0])]) : undefined;
     if (branch) return branch.size;
     const values: (Value | undefined)[] = [];
     const rip: boolean[] = [];

@@ -106,6 +106,7 @@ class Parser {
     const raw = tokenize(text);
     if (raw.length === 0) return;
     const tokens = this.substitute(raw, 0);
+    if (tokens.length === 0) return; // a %define that expands to nothing
     const cur = new Cursor(tokens, text.length);
     this.statementsOf(cur);
   }
