@@ -238,7 +238,16 @@ export class AluCaseGenerator {
     return formNames();
   }
 
+  /** One case: a fresh instruction with one input state. */
   next(): AluCase {
+    return this.nextGroup(1)[0]!;
+  }
+
+  /**
+   * One instruction encoding run with `inputs` different register and flag states. Groups keep the
+   * number of distinct encodings small, which is what an emulator with a translation cache pays for.
+   */
+  nextGroup(inputs: number): AluCase[] {
     const random = this.random;
     const template = random.pick(this.byFamily.get(random.pick(this.families))!);
     const widths = template.ops.map(opWidth).filter((w): w is Width => w !== undefined);
@@ -259,28 +268,47 @@ export class AluCaseGenerator {
     const limitCount = template.family === 'shiftDouble' && w === 16;
     if (limitCount && immValue !== undefined && (immValue & 31) > 16) immValue &= 15;
 
-    const regs: bigint[] = [];
-    for (let i = 0; i < 16; i++) regs.push(i === 4 ? 0n : registerValue(random, w));
-    let count = immValue;
-    if (template.ops.includes('CL')) {
-      let cl = shiftCount(random);
-      if (limitCount && (cl & 31) > 16) cl &= 15;
-      regs[1] = (regs[1]! & ~0xffn) | BigInt(cl);
-      count = cl;
-    }
-    const mnemonic = template.form.split('_')[0]!;
-    if ((mnemonic === 'Div' || mnemonic === 'Idiv') && operands[0]) tameDivision(random, mnemonic === 'Idiv', w, regs, operands[0]);
-
     const ins = this.create(template, operands, immValue);
     this.encoder.encode(ins, 0n);
     const code = this.encoder.takeBuffer();
     const isShift = template.family === 'shift' || template.family === 'shiftDouble';
-    const undef = undefinedFlags(template.form, ins, isShift ? count : undefined, w);
-    ins.free();
+    const byCount = template.ops.includes('CL');
+    const fixedUndefined = byCount ? 0n : undefinedFlags(template.form, ins, isShift ? immValue : undefined, w);
+    const mnemonic = template.form.split('_')[0]!;
+    const divide = mnemonic === 'Div' || mnemonic === 'Idiv';
     const scanSource = template.family === 'bitScan' ? operands[1] : undefined;
-    const undefinedRegister = scanSource && readGpr(regs, scanSource) === 0n ? operands[0]!.index : -1;
-    const rflags = random.u64() & 0x8d5n;
-    return { family: template.family, form: template.form, regs, rflags, code, undefinedFlags: undef, undefinedRegister };
+
+    const cases: AluCase[] = [];
+    for (let k = 0; k < inputs; k++) {
+      const regs: bigint[] = [];
+      for (let i = 0; i < 16; i++) regs.push(i === 4 ? 0n : registerValue(random, w));
+      let undef = fixedUndefined;
+      if (byCount) {
+        let cl = shiftCount(random);
+        if (limitCount && (cl & 31) > 16) cl &= 15;
+        regs[1] = (regs[1]! & ~0xffn) | BigInt(cl);
+        undef = this.undefinedForCount(template.form, ins, cl, w);
+      }
+      if (divide && operands[0]) tameDivision(random, mnemonic === 'Idiv', w, regs, operands[0]);
+      const undefinedRegister = scanSource && readGpr(regs, scanSource) === 0n ? operands[0]!.index : -1;
+      const rflags = BigInt(random.u32()) & 0x8d5n;
+      cases.push({ family: template.family, form: template.form, regs, rflags, code, undefinedFlags: undef, undefinedRegister });
+    }
+    ins.free();
+    return cases;
+  }
+
+  private readonly countCache = new Map<string, bigint>();
+
+  /** Undefined flags of a CL-count form for one count (cached: at most 256 per form). */
+  private undefinedForCount(form: string, ins: Instruction, count: number, w: Width): bigint {
+    const key = `${form}:${count}`;
+    let undef = this.countCache.get(key);
+    if (undef === undefined) {
+      undef = undefinedFlags(form, ins, count, w);
+      this.countCache.set(key, undef);
+    }
+    return undef;
   }
 
   private create(t: Template, regs: Gpr[], immValue: number | undefined): Instruction {
