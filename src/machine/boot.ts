@@ -63,6 +63,12 @@ export function buildPageTables(mem: PhysicalMemory, userRanges: PageRange[]): v
   }
 }
 
+/** Physical address of the page-table entry that maps RAM address `linear` (identity map). */
+export function pteAddress(memoryBytes: number, linear: number): number {
+  const tables = Math.ceil(memoryBytes / PAGE_SIZE / 512);
+  return PML4_BASE + (2 + Math.ceil(tables / 512)) * PAGE_SIZE + Math.floor(linear / PAGE_SIZE) * 8;
+}
+
 /** End of the paging structures for a RAM size (they must stay below the image origin). */
 export function pageTablesEnd(memoryBytes: number): number {
   const tables = Math.ceil(memoryBytes / PAGE_SIZE / 512);

@@ -271,6 +271,14 @@ function descriptorTables(c: Cpu, d: DecodedInsn, a: number): void {
   c.rip = d.next;
 }
 
+/** STAC/CLAC (SDM Vol. 2B): set or clear RFLAGS.AC at CPL 0 (SMAP override). */
+function stacClac(c: Cpu, d: DecodedInsn): void {
+  requireCpl0(c, d.mnemonic === M.Stac ? 'STAC' : 'CLAC');
+  c.rflags = d.mnemonic === M.Stac ? c.rflags | AC : c.rflags & ~AC;
+  c.syncPrivilege();
+  c.rip = d.next;
+}
+
 /** ENTER imm16, imm8 (SDM Vol. 2A ENTER, 64-bit stack). */
 function enter(c: Cpu, d: DecodedInsn): void {
   const size = stackSize(c);
@@ -311,6 +319,7 @@ export const SYSTEM_HELPERS: Partial<Record<Mnemonic, Helper>> = {
   [M.Clts]: clts,
   [M.Invlpg]: invlpg,
   [M.Enter]: enter,
+  [M.Stac]: stacClac, [M.Clac]: stacClac,
   ...FRED_HELPERS, // FRED hook (exec/fred.ts)
 };
 
