@@ -10,11 +10,14 @@
 //   exit reasons         EXIT_REASON_CPUID = 10                    (Linux uapi vmx.h)
 //   VMX controls         VM_ENTRY_LOAD_IA32_FRED = 1 << 23         (Linux vmx.h, masks)
 //   FRED frame           FRED_FRAME_EVENT_DATA = 0x30, FRED_SS_NESTED = 1 << 58
+//   paging               PTE_P, PTE_RW, PTE_US, PTE_ADDR_MASK, X86_PF_WRITE (Linux), EPT_READ, EPTP_WALK_LENGTH_SHIFT
 //   CPUID flags          CPUID_FRED = 1 << 17, CPUID_FRED_BIT = 17  (leaf/register in the doc string)
 
 import { bitRangeText, fieldMask, type BitLayout } from './bitField';
 import { CR3_PCIDE_FIELDS, REGISTER_LAYOUTS } from './controlRegisters';
 import { CPUID_FEATURES } from './cpuid';
+import { EPT_ENTRY_FIELDS, EPTP_FIELDS } from './ept';
+import { PAGE_ENTRY_FIELDS, PAGE_FAULT_ERROR_CODE_FIELDS } from './paging';
 import { EVENT_TYPES, OTHER_EVENT_VECTORS } from './eventTypes';
 import { EXCEPTIONS } from './exceptions';
 import { FRED_CS_WORD_FIELDS, FRED_FRAME_SIZE, FRED_FRAME_SLOTS, FRED_RING0_ENTRY_OFFSET, FRED_SS_WORD_FIELDS } from './fredFrame';
@@ -22,7 +25,7 @@ import {
   ACTIVITY_STATES, ENTRY_INTR_INFO_FIELDS, ENTRY_INTR_INFO_RESERVED_MASK, EXIT_INTR_INFO_FIELDS, INTERRUPTIBILITY_FIELDS,
 } from './interruptionInfo';
 import { MSRS } from './msr';
-import { ACCESS_RIGHTS_FIELDS, SELECTOR_FIELDS } from './segments';
+import { ACCESS_RIGHTS_FIELDS, SELECTOR_ERROR_CODE_FIELDS, SELECTOR_FIELDS } from './segments';
 import { EXIT_REASON_ENTRY_FAILURE, EXIT_REASONS, VM_INSTRUCTION_ERRORS } from './vmExitReasons';
 import { VMCS_FIELDS, VMCS_GROUP_TITLES } from './vmcs';
 import { CONTROL_FIELD_LAYOUTS } from './vmxControls';
@@ -118,6 +121,11 @@ function build(): ConstantTable {
   for (const a of ACTIVITY_STATES) t.add(`GUEST_ACTIVITY_${a.short}`, a.value, `Guest activity state ${a.value}: ${a.name}`);
   t.addLayout('AR', ACCESS_RIGHTS_FIELDS, 'VMX segment access rights');
   t.addLayout('SELECTOR', SELECTOR_FIELDS, 'Segment selector');
+  t.addLayout('SELECTOR_ERROR', SELECTOR_ERROR_CODE_FIELDS, 'Selector error code');
+  t.addLayout('PTE', PAGE_ENTRY_FIELDS, 'Paging-structure entry');
+  t.addLayout('X86_PF', PAGE_FAULT_ERROR_CODE_FIELDS, 'Page-fault error code');
+  t.addLayout('EPT', EPT_ENTRY_FIELDS, 'EPT entry');
+  t.addLayout('EPTP', EPTP_FIELDS, 'EPT pointer');
 
   for (const r of EXIT_REASONS) t.add(`EXIT_REASON_${r.short}`, r.reason, `Basic exit reason ${r.reason}: ${r.title}`);
   t.add('VMX_EXIT_REASONS_FAILED_VMENTRY', EXIT_REASON_ENTRY_FAILURE, 'Exit reason bit 31: VM-entry failure');

@@ -13,4 +13,6 @@ export * from './eventTypes';
 export * from './vmExitReasons';
 export * from './fredFrame';
 export * from './cpuid';
+export * from './paging';
+export * from './ept';
 export * from './constants';

@@ -51,6 +51,14 @@ export const SELECTOR_FIELDS: BitLayout = [
   bits('INDEX', 15, 3, 'Descriptor index'),
 ];
 
+/** Error code of #TS, #NP, #SS, #GP that names a selector or IDT vector (SDM §6.13). */
+export const SELECTOR_ERROR_CODE_FIELDS: BitLayout = [
+  bit('EXT', 0, 'External event caused the exception'),
+  bit('IDT', 1, 'The index refers to an IDT gate'),
+  bit('TI', 2, 'With IDT = 0: 1 = LDT, 0 = GDT'),
+  bits('INDEX', 15, 3, 'Selector index or IDT vector'),
+];
+
 /** Access rights from a descriptor's high dword: bits 55:40 of the descriptor → AR bits 15:0. */
 export function accessRightsFromDescriptor(descriptor: bigint): number {
   return Number((descriptor >> 40n) & 0xf0ffn);

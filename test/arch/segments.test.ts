@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ACCESS_RIGHTS_FIELDS, SEGMENT_DESCRIPTOR_FIELDS, accessRightsFromDescriptor, decodeFields, descriptorBase, descriptorLimit,
+  ACCESS_RIGHTS_FIELDS, SEGMENT_DESCRIPTOR_FIELDS, SELECTOR_ERROR_CODE_FIELDS, accessRightsFromDescriptor, decodeFields,
+  descriptorBase, descriptorLimit, encodeFields,
 } from '../../src/arch/index';
 
 describe('segment descriptors', () => {
@@ -20,5 +21,12 @@ describe('segment descriptors', () => {
     expect(ar).toBe(0xa09an);
     expect(decodeFields(ACCESS_RIGHTS_FIELDS, ar)).toMatchObject({ TYPE: 0xan, S: 1n, DPL: 0n, P: 1n, L: 1n, G: 1n, UNUSABLE: 0n });
     expect(accessRightsFromDescriptor(userData)).toBe(0xc0f2);
+  });
+});
+
+describe('selector error code', () => {
+  it('a GDT selector error code with EXT, and an IDT-vector error code', () => {
+    expect(encodeFields(SELECTOR_ERROR_CODE_FIELDS, { INDEX: 5, TI: 0, EXT: 1 })).toBe(0x29n);
+    expect(encodeFields(SELECTOR_ERROR_CODE_FIELDS, { INDEX: 14, IDT: 1 })).toBe(0x72n);
   });
 });
