@@ -319,7 +319,9 @@ export class Machine {
     }
     if (c.icount > count) {
       if (shadowed) c.shadow = false;
-      if (c.rflags & RF && single) c.rflags = c.rflags & ~RF;
+      // RF suppresses instruction breakpoints for one instruction: cleared once an instruction that
+      // started with RF = 1 completes (IRETQ/POPF that load RF = 1 leave it set for the next one).
+      if (flags & RF && single) c.rflags = c.rflags & ~RF;
       let dr6 = this.mmu.watchHits;
       if (tf) dr6 |= 1 << 14;
       if (c.pendingDebug) { dr6 |= c.pendingDebug; c.pendingDebug = 0; } // FRED hook: single step pended by ERETS/ERETU (exec/fred.ts)

@@ -42,10 +42,12 @@ export function deliverEvent(c: Cpu, event: MachineEvent): void {
         if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
         fredMechanism(c, ev, nested);
       } else deliverIdt(c, ev, nested);
+      c.halted = false; // a delivered event ends the HLT state (SDM Vol. 2A HLT)
       return;
     } catch (error) {
       if (!(error instanceof CpuFault)) throw error;
       const second = exceptionEvent(error, instructionRip(ev));
+      if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
       const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
       chain.push(`${describeEvent(second)} while delivering ${describeEvent(ev).split(' [')[0]}`);
       if (outcome === 'shutdown') {
