@@ -164,6 +164,18 @@ export const EPT_VIOLATION_QUALIFICATION: BitLayout = [
   bit('supervisorShadowStack', 14, 'Supervisor shadow-stack page'),
 ];
 
+/** The exit-qualification layout of a basic exit reason, where this table has one (CR access,
+ *  MOV DR, I/O instruction, EPT violation); undefined otherwise. */
+export function exitQualificationLayout(reason: number): BitLayout | undefined {
+  switch (reason & 0xffff) {
+    case 28: return CR_ACCESS_QUALIFICATION;
+    case 29: return MOV_DR_QUALIFICATION;
+    case 30: return IO_QUALIFICATION;
+    case 48: return EPT_VIOLATION_QUALIFICATION;
+    default: return undefined;
+  }
+}
+
 /** Entry-failure exit qualifications (LNX-VMXH ENTRY_FAIL_*). */
 export const ENTRY_FAILURE_QUALIFICATIONS = [
   { value: 0, short: 'DEFAULT', name: 'Default' },
