@@ -8,7 +8,7 @@ set -euo pipefail
 
 CACHE="${FRED_LAB_E2E_CACHE:-$HOME/.cache/fred-lab-e2e}"
 CODE_SERVER_VERSION=4.139.1
-PLAYWRIGHT_VERSION="${FRED_LAB_PLAYWRIGHT_VERSION:-1}"
+PLAYWRIGHT_VERSION="${FRED_LAB_PLAYWRIGHT_VERSION:-1.65.1}"
 log() { printf '[e2e setup %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
 # 1. apt: Chromium and the native-module build dependencies.

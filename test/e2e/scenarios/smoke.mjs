@@ -4,7 +4,8 @@ import { join } from 'node:path';
 // Smoke: what only a real editor shows. examples/hello.fred opens as "FRED Assembly", its tokens are
 // coloured by the grammar, a file without extension is recognised by its `; fred-lab` first line, a
 // hover explains an MSR, and a broken file shows the assembler's diagnostic in the Problems panel on
-// the right line.
+// the right line (also for an %include'd file), F9 sets a breakpoint and F5 without launch.json
+// reaches the fred debug adapter.
 
 const BROKEN = [
   '; fred-lab',
@@ -131,8 +132,14 @@ export const smoke = {
       await shot('include-problem');
     });
 
+    await step('F9 sets a breakpoint in a .fred file (contributes.breakpoints)', async () => {
+      const editor = await openFile(page, 'hello.fred', lineText);
+      await editor.locator('.view-line', { hasText: lineText }).first().click();
+      await page.keyboard.press('F9');
+      await editor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 20_000 });
+    });
+
     await step('F5 without launch.json reaches the fred debug adapter', async () => {
-      await openFile(page, 'hello.fred', lineText);
       await page.keyboard.press('F5');
       // Either a session runs (toolbar) or the adapter answered the launch with its own error; what
       // must not happen is VS Code asking which debugger to use or not knowing the type.
