@@ -3,12 +3,14 @@
 // fresh code-server, opens a scratch workspace in headless Chromium (playwright-core) and runs the
 // scenarios. Exits non-zero on any failure; screenshots and logs go to test/.tmp/e2e/.
 // Tools come from test/e2e/setup.sh (run it once). See docs/extension.md.
-//   node test/e2e/run.mjs [--no-build] [--folder] [--headed] [scenario…]
+// Then runs test/e2e/exthost/*.test.js (mocha, full `vscode` API) in code-server's extension host.
+//   node test/e2e/run.mjs [--no-build] [--folder] [--headed] [--ui | --exthost] [scenario…]
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeServerCli, prepareRunDir, startCodeServer } from './lib/codeServer.mjs';
+import { runExtensionHostTests } from './lib/extHost.mjs';
 import { loadPlaywright, tools } from './lib/tools.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
@@ -47,8 +49,10 @@ async function main() {
   prepareRunDir(runDir);
 
   if (!flag('--no-build')) await timed('build', () => run('npm', ['run', 'build']));
-  const pkg = JSON.parse((await import('node:fs')).readFileSync(join(repo, 'package.json'), 'utf8'));
-  if (flag('--folder')) {
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+  if (flag('--exthost')) {
+    // The extension-host phase loads the repository itself as the extension under development.
+  } else if (flag('--folder')) {
     // A folder extension named publisher.name-version is picked up without installing (README §1).
     await timed('install (folder)', () => {
       const dir = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
@@ -67,16 +71,39 @@ async function main() {
   cpSync(join(repo, 'examples'), workspace, { recursive: true });
   for (const s of scenarios) for (const [name, text] of Object.entries(s.files ?? {})) writeFileSync(join(workspace, name), text);
 
-  const server = await timed('code-server start', () => startCodeServer(t, { runDir, extensionsDir, workspace }));
   const { chromium } = loadPlaywright(t);
-  let context;
+  const launchOptions = {
+    executablePath: t.chromium, headless: !flag('--headed'), viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  };
   const failures = [];
+  let passed = 0;
+  if (!flag('--exthost')) passed += await runUiScenarios({ t, chromium, launchOptions, scenarios, runDir, extensionsDir, workspace, failures });
+  if (!flag('--ui') && !wanted.length) {
+    const r = await timed('extension-host tests', () => runExtensionHostTests({ t, chromium, repo, out, workspace, launchOptions }));
+    for (const test of r.results) {
+      console.log(`[e2e ${elapsed()}s] ${test.state === 'passed' ? 'PASS' : 'FAIL'} exthost: ${test.title}${test.error ? `\n${test.error}` : ''}`);
+      if (test.state === 'passed') passed++;
+      else failures.push(`exthost: ${test.title}`);
+    }
+    if (!r.results.length) failures.push(`exthost: no tests ran (exit ${r.code}); see test/.tmp/e2e/exthost-console.log`);
+  }
+  console.log('\ntimings (s):');
+  for (const [name, s] of timings) console.log(`  ${s.toFixed(2).padStart(7)}  ${name}`);
+  console.log(`  ${elapsed().padStart(7)}  total`);
+  console.log(`\nscreenshots and logs: ${out}`);
+  console.log(`e2e: ${passed} passed, ${failures.length} failed`);
+  return failures.length ? 1 : 0;
+}
+
+/** The UI scenarios against the installed extension; returns how many passed, pushes failures. */
+async function runUiScenarios({ t, chromium, launchOptions, scenarios, runDir, extensionsDir, workspace, failures }) {
+  let passed = 0;
+  const server = await timed('code-server start', () => startCodeServer(t, { runDir, extensionsDir, workspace }));
+  let context;
   try {
-    context = await timed('chromium launch', () => chromium.launchPersistentContext(join(runDir, 'chromium-profile'), {
-      executablePath: t.chromium, headless: !flag('--headed'), viewport: { width: 1400, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    }));
+    context = await timed('chromium launch', () => chromium.launchPersistentContext(join(runDir, 'chromium-profile'), launchOptions));
     const page = context.pages()[0] ?? (await context.newPage());
     const consoleLog = [];
     page.on('console', (m) => consoleLog.push(`[${m.type()}] ${m.text()}`));
@@ -97,6 +124,7 @@ async function main() {
       };
       try {
         await scenario.run(ctx);
+        passed++;
         console.log(`[e2e ${elapsed()}s] PASS ${scenario.name}`);
       } catch (e) {
         failures.push(scenario.name);
@@ -110,13 +138,7 @@ async function main() {
     server.stop();
     await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5000))]);
   }
-  console.log('\ntimings (s):');
-  for (const [name, s] of timings) console.log(`  ${s.toFixed(2).padStart(7)}  ${name}`);
-  console.log(`  ${elapsed().padStart(7)}  total`);
-  console.log(`\nscreenshots and logs: ${out}`);
-  const passed = scenarios.length - failures.length;
-  console.log(`e2e: ${passed} passed, ${failures.length} failed`);
-  return failures.length ? 1 : 0;
+  return passed;
 }
 
 main().then((code) => process.exit(code), (e) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time, idempotent setup of the end-to-end test tools (see /work/shared/e2e/README.md §0):
 # Debian's Chromium, the headers code-server's native modules build against, Node 24 and
-# code-server 4.139.1 (VS Code 1.139.1) and playwright-core, all from apt and npm only.
+# code-server 4.139.1 (VS Code 1.139.1), playwright-core and mocha, all from apt and npm only.
 # Tools go into a cache directory outside the repository, so nothing here becomes a project
 # dependency and a second run on the same machine only checks what is there.
 set -euo pipefail
@@ -54,13 +54,15 @@ else
   touch "$CACHE/cs/.complete-$CODE_SERVER_VERSION"
 fi
 
-# 4. playwright-core (the driver only; never `playwright install`: the browser is Debian's).
-if [ -f "$CACHE/pw/node_modules/playwright-core/package.json" ]; then
-  log "playwright-core present"
+# 4. playwright-core (the driver only; never `playwright install`: the browser is Debian's) and mocha
+#    (runs the extension-host tests inside code-server's extension host).
+MOCHA_VERSION="${FRED_LAB_MOCHA_VERSION:-11}"
+if [ -f "$CACHE/pw/node_modules/playwright-core/package.json" ] && [ -f "$CACHE/pw/node_modules/mocha/package.json" ]; then
+  log "playwright-core and mocha present"
 else
-  log "npm install playwright-core@$PLAYWRIGHT_VERSION"
+  log "npm install playwright-core@$PLAYWRIGHT_VERSION mocha@$MOCHA_VERSION"
   mkdir -p "$CACHE/pw"
   [ -f "$CACHE/pw/package.json" ] || echo '{"name":"pw","private":true}' > "$CACHE/pw/package.json"
-  (cd "$CACHE/pw" && npm install --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION")
+  (cd "$CACHE/pw" && npm install --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION" "mocha@$MOCHA_VERSION")
 fi
 log "ready in $CACHE"

@@ -43,13 +43,13 @@ export function prepareRunDir(runDir) {
   writeFileSync(join(runDir, 'user-data', 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
 }
 
-export async function startCodeServer(t, { runDir, extensionsDir, workspace, extraArgs = [] }) {
+export async function startCodeServer(t, { runDir, extensionsDir, workspace, extraArgs = [], env = {} }) {
   const port = await freePort();
-  const log = createWriteStream(join(runDir, 'code-server.log'));
+  const log = createWriteStream(join(runDir, 'code-server.log'), { flags: 'a' });
   const child = spawn(t.node24, [t.codeServer, '--config', join(runDir, 'config.yaml'), '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', join(runDir, 'user-data'), '--extensions-dir', extensionsDir,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    '--ignore-last-opened', ...extraArgs, workspace], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--ignore-last-opened', ...extraArgs, workspace], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const url = `http://127.0.0.1:${port}`;
