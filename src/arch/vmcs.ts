@@ -6,6 +6,7 @@
 
 import type { BitLayout } from './bitField';
 import { vmcsIsHighAccess, vmcsTypeOf, vmcsWidthOf, type VmcsType, type VmcsWidth } from './vmcsEncoding';
+import { msrByName } from './msr';
 import { VMCS_FIELD_LAYOUTS } from './vmcsLayouts';
 
 /** The SDM's grouping of the VMCS (SDM Vol. 3C §25.3–§25.9). */
@@ -53,6 +54,8 @@ export interface VmcsFieldDef {
   readonly doc: string;
   /** Named bit fields, where the field has them. */
   readonly layout?: BitLayout;
+  /** The MSR whose value the field holds (GUEST_IA32_FRED_CONFIG → IA32_FRED_CONFIG), if any. */
+  readonly msr?: string;
 }
 
 type Row = readonly [name: string, encoding: number, group: VmcsGroup, title: string, doc?: string];
@@ -254,8 +257,22 @@ const FRED_FIELD_NAMES: ReadonlySet<string> = new Set([
   ...FRED_REGS.map((r) => `GUEST_IA32_FRED_${r}`), ...FRED_REGS.map((r) => `HOST_IA32_FRED_${r}`),
 ]);
 
+/** Guest/host fields that hold an MSR under a name other than GUEST_/HOST_ + the MSR name. */
+const MSR_OF_FIELD: Readonly<Record<string, string>> = {
+  GUEST_SYSENTER_CS: 'IA32_SYSENTER_CS', GUEST_SYSENTER_ESP: 'IA32_SYSENTER_ESP', GUEST_SYSENTER_EIP: 'IA32_SYSENTER_EIP',
+  GUEST_S_CET: 'IA32_S_CET', HOST_S_CET: 'IA32_S_CET',
+  GUEST_INTR_SSP_TABLE: 'IA32_INTERRUPT_SSP_TABLE_ADDR', HOST_INTR_SSP_TABLE: 'IA32_INTERRUPT_SSP_TABLE_ADDR',
+};
+
+function msrOfField(name: string, group: VmcsGroup): string | undefined {
+  if (VMCS_GROUP_TYPE[group] !== 'guestState' && VMCS_GROUP_TYPE[group] !== 'hostState') return undefined;
+  const direct = MSR_OF_FIELD[name] ?? name.replace(/^(GUEST|HOST)_/, '');
+  return msrByName(direct)?.name;
+}
+
 export const VMCS_FIELDS: readonly VmcsFieldDef[] = ROWS.map(([name, encoding, group, title, doc]) => {
   const layout = VMCS_FIELD_LAYOUTS[name];
+  const msr = msrOfField(name, group);
   return {
     name, encoding, title, group,
     width: vmcsWidthOf(encoding),
@@ -263,6 +280,7 @@ export const VMCS_FIELDS: readonly VmcsFieldDef[] = ROWS.map(([name, encoding, g
     fred: FRED_FIELD_NAMES.has(name),
     doc: doc ?? title,
     ...(layout ? { layout } : {}),
+    ...(msr ? { msr } : {}),
   };
 });
 

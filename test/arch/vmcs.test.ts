@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   VMCS_ENCODING_RESERVED_MASK, VMCS_FIELDS, VMCS_GROUP_TYPE, vmcsEncode, vmcsEncodingWellFormed, vmcsFieldBits,
-  vmcsEncodingOf, vmcsFieldByEncoding, vmcsFieldByName, vmcsIndexOf, vmcsIsHighAccess, vmcsRefEncoding, vmcsTypeOf, vmcsWidthOf,
+  vmcsEncodingOf, vmcsFieldByEncoding, vmcsFieldByName, vmcsIndexOf, msrByName, vmcsIsHighAccess, vmcsRefEncoding, vmcsTypeOf, vmcsWidthOf,
 } from '../../src/arch/index';
 
 describe('VMCS encoding scheme', () => {
@@ -107,6 +107,22 @@ describe('VMCS field table', () => {
     expect(has('GUEST_CR4')).toContain('FRED');
     expect(has('GUEST_IA32_FRED_CONFIG')).toContain('CSL');
     expect(has('GUEST_RIP')).toBeUndefined();
+  });
+
+  it('knows which MSR a guest/host field holds (vmx-fred.md §1.9: MSR 1CD..1D4 ↔ RSP1..3, STKLVLS, SSP1..3, CONFIG)', () => {
+    const order = ['RSP1', 'RSP2', 'RSP3', 'STKLVLS', 'SSP1', 'SSP2', 'SSP3', 'CONFIG'];
+    order.forEach((r, i) => {
+      const g = vmcsFieldByName(`GUEST_IA32_FRED_${r}`)!.field;
+      expect(msrByName(g.msr!)!.index).toBe(0x1cd + i);
+      expect(vmcsFieldByName(`HOST_IA32_FRED_${r}`)!.field.msr).toBe(g.msr);
+    });
+    expect(vmcsFieldByName('GUEST_IA32_EFER')!.field.msr).toBe('IA32_EFER');
+    expect(vmcsFieldByName('GUEST_SYSENTER_ESP')!.field.msr).toBe('IA32_SYSENTER_ESP');
+    expect(vmcsFieldByName('HOST_IA32_SYSENTER_CS')!.field.msr).toBe('IA32_SYSENTER_CS');
+    expect(vmcsFieldByName('GUEST_FS_BASE')!.field.msr).toBe('IA32_FS_BASE'); // FS.base is IA32_FS_BASE
+    expect(vmcsFieldByName('GUEST_CS_BASE')!.field.msr).toBeUndefined();
+    expect(vmcsFieldByName('GUEST_RIP')!.field.msr).toBeUndefined();
+    expect(VMCS_FIELDS.filter((f) => f.msr).length).toBeGreaterThan(25);
   });
 
   it('keeps IA32_FRED_RSP0, PL0_SSP and KERNEL_GS_BASE out of the VMCS (vmx-fred.md §1.9, §3.2)', () => {
