@@ -89,8 +89,10 @@ suite('fred-asm language', () => {
       } catch (e) {
         assert.match(String(e && e.message), /FRED Lab/);
       }
-      if (started && vscode.debug.activeDebugSession) await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
-      await Promise.race([ended, new Promise((r) => setTimeout(r, 10_000))]);
+      if (started && vscode.debug.activeDebugSession) {
+        await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
+        await Promise.race([ended, new Promise((r) => setTimeout(r, 10_000))]);
+      }
       assert.ok(seen.includes('initialize:true'), `adapter responses: ${seen.join(', ')}`);
       assert.ok(seen.some((s) => s.startsWith('launch:')), `adapter responses: ${seen.join(', ')}`);
     } finally {
