@@ -75,9 +75,9 @@ function build(): ConstantTable {
   for (const m of MSRS) {
     t.add(m.name, m.index, `MSR 0x${m.index.toString(16).toUpperCase()}: ${m.doc}`);
     for (const a of m.aliases) t.add(a, m.index, `MSR 0x${m.index.toString(16).toUpperCase()}: ${a} is ${m.name}. ${m.doc}`);
-    // Field constants, except tables of per-entry slots (STKLVLS, PAT) and layouts already emitted
-    // as a register (EFER).
-    if (m.fields.length === 0 || m.fields.length > 16 || registerLayouts.has(m.fields)) continue;
+    // Field constants, except STKLVLS's 32 per-vector slots (write `level << (2 * X86_TRAP_xx)`)
+    // and layouts already emitted as a register (EFER).
+    if (m.name === 'IA32_FRED_STKLVLS' || registerLayouts.has(m.fields)) continue;
     t.addLayout(m.name.replace(/^IA32_/, ''), m.fields, m.name);
   }
 

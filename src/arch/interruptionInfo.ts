@@ -8,14 +8,13 @@ const VECTOR = bits('vector', 7, 0, 'Vector of the interrupt or exception');
 const TYPE = bits('type', 10, 8, 'Interruption type (0 ext. interrupt, 2 NMI, 3 HW exception, 4 INT n, 5 INT1, 6 INT3/INTO, 7 other)');
 const NESTED = bit('nested', 13, 'Nested exception: raised while delivering another event via FRED (never #DF)');
 const VALID = bit('valid', 31, 'Valid');
+const DELIVER_ERROR_CODE = bit('deliverErrorCode', 11, 'Deliver error code (pushes VM_ENTRY_EXCEPTION_ERROR_CODE)');
+const NMI_UNBLOCKING = bit('nmiUnblockingDueToIret', 12, 'NMI unblocking due to IRET');
 
-export const ENTRY_INTR_INFO_FIELDS: BitLayout = [
-  VECTOR, TYPE, bit('deliverErrorCode', 11, 'Deliver error code (pushes VM_ENTRY_EXCEPTION_ERROR_CODE)'), NESTED, VALID,
-];
+export const ENTRY_INTR_INFO_FIELDS: BitLayout = [VECTOR, TYPE, DELIVER_ERROR_CODE, NESTED, VALID];
 
 export const EXIT_INTR_INFO_FIELDS: BitLayout = [
-  VECTOR, TYPE, bit('errorCodeValid', 11, 'Error code valid (VM_EXIT_INTR_ERROR_CODE)'),
-  bit('nmiUnblockingDueToIret', 12, 'NMI unblocking due to IRET'), NESTED, VALID,
+  VECTOR, TYPE, bit('errorCodeValid', 11, 'Error code valid (VM_EXIT_INTR_ERROR_CODE)'), NMI_UNBLOCKING, NESTED, VALID,
 ];
 
 export const IDT_VECTORING_INFO_FIELDS: BitLayout = [
@@ -46,8 +45,8 @@ export function decodeInterruptionInfo(value: number | bigint): InterruptionInfo
   return {
     vector: Number(extractField(VECTOR, v)),
     type: Number(extractField(TYPE, v)),
-    errorCode: ((v >> 11n) & 1n) === 1n,
-    bit12: ((v >> 12n) & 1n) === 1n,
+    errorCode: extractField(DELIVER_ERROR_CODE, v) === 1n,
+    bit12: extractField(NMI_UNBLOCKING, v) === 1n,
     nested: extractField(NESTED, v) === 1n,
     valid: extractField(VALID, v) === 1n,
   };
@@ -59,10 +58,10 @@ export function encodeInterruptionInfo(info: {
 }): number {
   let v = insertField(VECTOR, 0n, BigInt(info.vector));
   v = insertField(TYPE, v, BigInt(info.type));
-  if (info.errorCode) v |= 1n << 11n;
-  if (info.bit12) v |= 1n << 12n;
-  if (info.nested) v |= 1n << 13n;
-  if (info.valid ?? true) v |= 1n << 31n;
+  if (info.errorCode) v = insertField(DELIVER_ERROR_CODE, v, 1n);
+  if (info.bit12) v = insertField(NMI_UNBLOCKING, v, 1n);
+  if (info.nested) v = insertField(NESTED, v, 1n);
+  if (info.valid ?? true) v = insertField(VALID, v, 1n);
   return Number(v);
 }
 

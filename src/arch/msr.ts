@@ -4,7 +4,7 @@
 // Vol. 3D Appendix A). State-dependent rules (EFER.LME with paging on, x2APIC mode, LMA) belong
 // to the CPU; `checkMsrWrite` applies only what the table says.
 
-import { bit, bits, bitRangeText, fieldMasks, rangeMask, type BitLayout } from './bitField';
+import { bit, bits, fieldMasks, rangeMask, type BitLayout } from './bitField';
 import { EFER_FIELDS } from './controlRegisters';
 
 /** A static WRMSR rule; a violation is #GP(0). */
@@ -297,7 +297,7 @@ function violation(m: MsrDef, rule: MsrWriteRule, value: bigint, opts: MsrCheckO
     }
     case 'aligned':
       return (value & ((1n << BigInt(rule.bits)) - 1n)) === 0n ? undefined
-        : `${m.name} bits ${bitRangeText({ name: '', lsb: 0, width: rule.bits, doc: '' })} must be 0 (${1 << rule.bits}-byte aligned)`;
+        : `${m.name} bits ${rule.bits === 1 ? '0' : `${rule.bits - 1}:0`} must be 0 (${1 << rule.bits}-byte aligned)`;
     case 'memoryTypes':
       for (let i = 0; i < 8; i++) {
         const t = Number((value >> BigInt(8 * i)) & 0xffn);
