@@ -1,7 +1,7 @@
 // The assembler proper: layout passes to a fixpoint (branch sizes only grow, so it terminates), then one
 // emitting pass that evaluates every expression, encodes every instruction and records the source map
 // and listing. Errors are reported per statement and the run goes on.
-import { Register } from 'iced-x86';
+import { Register } from './iced';
 import { assemblerConstants } from '../arch/index';
 import { encode, selectForm, type Resolved } from './encoder';
 import { AsmError } from './errors';
@@ -15,6 +15,8 @@ import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
 
 const PAGE = 4096n;
+/** Size of a relative branch form without prefixes (it does not depend on the target). */
+const BRANCH_SIZES = new Map<Form, number>();
 const MAX_PASSES = 40;
 const MAX_TIMES = 1 << 24;
 const MAX_SECTION_BYTES = 1 << 28;
@@ -160,11 +162,15 @@ export class Assembler implements EvalContext {
     return undefined;
   }
 
-  private setSymbol(name: string, value: Value): void {
+  /**
+   * A label that moves does not by itself need another pass: it moves because a size changed (which
+   * already asks for one). Once a pass changes no size, every value it used was final.
+   */
+  private setSymbol(name: string, value: Value, label: boolean): void {
     const sym = this.symbols.get(name);
     if (!sym) return;
     const old = sym.value;
-    if (!old || old.value !== value.value || old.unknown !== value.unknown || old.reloc !== value.reloc) this.changed = true;
+    if (!label && (!old || old.value !== value.value || old.unknown !== value.unknown || old.reloc !== value.reloc)) this.changed = true;
     sym.value = value;
   }
 
@@ -194,12 +200,19 @@ export class Assembler implements EvalContext {
 
   /** Instructions without symbols or relative operands are encoded once, before layout. */
   private precomputeFixed(): void {
+    const memo = new Map<string, Uint8Array>();
     for (const s of this.statements) {
       if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
+      const known = memo.get(s.text);
+      if (known) {
+        s.fixed = known;
+        continue;
+      }
       try {
         const values = s.ops.map((op) => this.operandValue(op));
         const { form, ops } = choose(s, values);
         s.fixed = encode(form, ops, { values, ripRelative: ops.map(() => false) }, s.prefixes, 0n, s.loc.start, s.loc.end);
+        memo.set(s.text, s.fixed);
       } catch {
         // Reported (with its position) by the emitting pass.
       }
@@ -224,13 +237,23 @@ export class Assembler implements EvalContext {
       const offset = sec ? sec.offset : 0;
       this.shift = Math.max(0, offset - previous[i]);
       previous[i] = offset;
+      // Fast path for layout: statements whose size is known without evaluating anything.
+      if (!emit && sec && (s.k === 'instr' || s.k === 'data') && !s.times) {
+        const size = s.k === 'data' ? (s.one ??= dataSize(s.items, s.unit)) : s.fixed ? s.fixed.length : -1;
+        if (size >= 0) {
+          if (s.size !== size) (s.size = size), (this.changed = true);
+          sec.offset += size;
+          if (sec.offset > sec.size) sec.size = sec.offset;
+          continue;
+        }
+      }
       this.here = sec ? sec.base + BigInt(sec.offset) : this.origin;
       try {
         switch (s.k) {
           case 'label': {
             const sym = this.symbols.get(s.name);
             if (sym?.loc !== s.loc) break; // a duplicate definition (reported once)
-            this.setSymbol(s.name, { value: this.here, reloc: 1, unknown: false });
+            this.setSymbol(s.name, { value: this.here, reloc: 1, unknown: false }, true);
             (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
             break;
           }
@@ -257,7 +280,7 @@ export class Assembler implements EvalContext {
     if (!sym || sym.kind !== 'equ') return;
     sym.busy = true;
     try {
-      this.setSymbol(name, this.eval(expr));
+      this.setSymbol(name, this.eval(expr), false);
     } finally {
       sym.busy = false;
     }
@@ -288,8 +311,7 @@ export class Assembler implements EvalContext {
       }
       case 'data': {
         const times = this.times(s.times);
-        let one = 0;
-        for (const item of s.items) one += item instanceof Uint8Array ? Math.ceil(item.length / s.unit) * s.unit : s.unit;
+        const one = (s.one ??= dataSize(s.items, s.unit));
         size = one * times;
         if (emit) bytes = this.emitData(s.items, s.unit, one, times);
         break;
@@ -381,8 +403,12 @@ export class Assembler implements EvalContext {
       values.push(v);
       rip.push(r);
     }
+    // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
+    if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
     const { form, ops } = choose(s, values);
-    return encode(form, ops, { values, ripRelative: rip }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
+    const size = encode(form, ops, { values, ripRelative: rip }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
+    s.sizedWith = { values, size };
+    return size;
   }
 
   /** Jumps, calls and loops: the short form while the target is in range, else (sticky) the near form. */
@@ -393,8 +419,14 @@ export class Assembler implements EvalContext {
     const near = s.forms.find((f) => f.branch === 4);
     if (!short && !near) return undefined;
     const target = values[0]!;
-    const sizeOf = (form: Form): number =>
-      encode(form, s.ops, { values: [{ value: this.here, reloc: 1, unknown: false }], ripRelative: [false] }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
+    const sizeOf = (form: Form): number => {
+      const plain = !s.prefixes.lock && !s.prefixes.rep;
+      const known = plain ? BRANCH_SIZES.get(form) : undefined;
+      if (known !== undefined) return known;
+      const n = encode(form, s.ops, { values: [{ value: this.here, reloc: 1, unknown: false }], ripRelative: [false] }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
+      if (plain) BRANCH_SIZES.set(form, n);
+      return n;
+    };
     if (op.distance === 'short' && !short) throw new AsmError(`'${s.mnemonic}' has no short form`, op.start, op.end);
     if (op.distance === 'near' && !near) throw new AsmError(`'${s.mnemonic}' has no near form (rel8 only)`, op.start, op.end);
     if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: sizeOf(near) };
@@ -531,6 +563,22 @@ function choose(s: InstructionStatement, values: readonly (Value | undefined)[])
   if (mov) return mov;
   const ops = nasmXchg(s.mnemonic, s.ops) ?? s.ops;
   return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
+}
+
+function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | undefined)[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (!x || !y || x.value !== y.value || x.reloc !== y.reloc || x.unknown !== y.unknown) return false;
+  }
+  return true;
+}
+
+function dataSize(items: readonly (Expr | Uint8Array)[], unit: number): number {
+  let one = 0;
+  for (const item of items) one += item instanceof Uint8Array ? Math.ceil(item.length / unit) * unit : unit;
+  return one;
 }
 
 function isFixed(s: InstructionStatement): boolean {

@@ -1,7 +1,7 @@
 // Instruction selection and encoding: match parsed operands against the iced-x86 forms of a mnemonic,
 // pick NASM's choice, then build an iced Instruction and encode it. Encodings are memoised: the bytes
 // of an instruction depend only on its form, operands and (for relative operands) target − address.
-import { Code, Encoder, Instruction, OpKind, OpCodeOperandKind as K, Register, RegisterExt, RepPrefixKind } from 'iced-x86';
+import { Code, Encoder, Instruction, OpKind, OpCodeOperandKind as K, Register, RegisterExt, RepPrefixKind } from './iced';
 import { AsmError } from './errors';
 import type { Value } from './expression';
 import type { Form } from './forms';

@@ -1,7 +1,7 @@
 // Instruction forms, read once from iced-x86's opcode tables (CodeExt.opCode): every legacy-encoded
 // instruction available in 64-bit mode whose operands are general-purpose, segment, control or debug
 // registers, memory, immediates or near branches. x87, MMX, SSE and far/moffs forms are outside the scope.
-import { Code, CodeExt, EncodingKind, MemorySize, MemorySizeExt, Mnemonic, OpCodeOperandKind as K, OpCodeTableKind } from 'iced-x86';
+import { Code, CodeExt, EncodingKind, MemorySize, MemorySizeExt, Mnemonic, OpCodeOperandKind as K, OpCodeTableKind } from './iced';
 
 export interface Form {
   readonly code: Code;

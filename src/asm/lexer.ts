@@ -15,9 +15,9 @@ export interface Token {
   readonly start: number;
   readonly end: number;
   /** Number value (Number tokens). */
-  readonly value?: bigint;
+  readonly value: bigint | undefined;
   /** String bytes (String tokens), UTF-8. */
-  readonly bytes?: Uint8Array;
+  readonly bytes: Uint8Array | undefined;
 }
 
 export class LexError extends Error {
@@ -61,7 +61,7 @@ export function tokenize(line: string): Token[] {
         if (d < 128 && IDENT_PART[d]) i++;
         else break;
       }
-      tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i });
+      tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i, value: undefined, bytes: undefined });
       continue;
     }
     if (c >= 48 && c <= 57) {
@@ -72,7 +72,7 @@ export function tokenize(line: string): Token[] {
         else break;
       }
       const text = line.slice(start, i);
-      tokens.push({ kind: TokenKind.Number, text, start, end: i, value: parseNumber(text, start, i) });
+      tokens.push({ kind: TokenKind.Number, text, start, end: i, value: parseNumber(text, start, i), bytes: undefined });
       continue;
     }
     if (c === 39 || c === 34 || c === 96) {
@@ -81,24 +81,24 @@ export function tokenize(line: string): Token[] {
       const body = line.slice(i + 1, close);
       i = close + 1;
       const bytes = c === 96 ? unescape(body, start) : utf8.encode(body);
-      tokens.push({ kind: TokenKind.String, text: line.slice(start, i), start, end: i, bytes });
+      tokens.push({ kind: TokenKind.String, text: line.slice(start, i), start, end: i, value: undefined, bytes });
       continue;
     }
     if (c === 36 /* $ */) {
       // `$` and `$$` behave as identifiers (current position, section start).
       i += line.charCodeAt(i + 1) === 36 ? 2 : 1;
-      tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i });
+      tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i, value: undefined, bytes: undefined });
       continue;
     }
     const two = line.slice(i, i + 2);
     if (TWO_CHAR_PUNCT.has(two)) {
       i += 2;
-      tokens.push({ kind: TokenKind.Punct, text: two, start, end: i });
+      tokens.push({ kind: TokenKind.Punct, text: two, start, end: i, value: undefined, bytes: undefined });
       continue;
     }
     if ('+-*/%&|^~!()[],:<>='.includes(line[i])) {
       i++;
-      tokens.push({ kind: TokenKind.Punct, text: line[start], start, end: i });
+      tokens.push({ kind: TokenKind.Punct, text: line[start], start, end: i, value: undefined, bytes: undefined });
       continue;
     }
     throw new LexError(`unexpected character '${line[i]}'`, start, start + 1);

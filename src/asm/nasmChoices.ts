@@ -2,7 +2,7 @@
 // syntax it implements). Each rule here is listed in docs/assembler.md and in the differential test's
 // exceptions table. (`[r*2]` → `[r+r]` lives in operands.ts, `iret` = CF in forms.ts, and `int 3` stays
 // CD 03 simply because `int` and `int3` are different iced forms.)
-import { Code } from 'iced-x86';
+import { Code } from './iced';
 import type { Value } from './expression';
 import type { Form } from './forms';
 import type { Operand } from './operands';

@@ -1,6 +1,6 @@
 // Operand syntax: registers, immediates (expressions), memory `[base + index*scale + disp]`, `[rel x]`,
 // `[rip + d]`, segment overrides (`fs:[rax]` and `[fs:rax]`), size keywords with or without `ptr`.
-import { Register } from 'iced-x86';
+import { Register } from './iced';
 import { AsmError } from './errors';
 import type { Cursor } from './cursor';
 import { parseExpression, evaluateConstant, type Expr } from './expression';

@@ -1,6 +1,6 @@
 // Source → statements: the preprocessor (%define, %include), labels (local `.name` scoped to the previous
 // global label), directives and instructions. Errors are collected per line, so one run reports all.
-import { Register, RepPrefixKind } from 'iced-x86';
+import { Register, RepPrefixKind } from './iced';
 import { AsmError } from './errors';
 import { Cursor } from './cursor';
 import { evaluateConstant, parseExpression, type Expr } from './expression';
@@ -127,7 +127,7 @@ class Parser {
       const body = directive === 'define' ? tokens.slice(1) : this.substitute(tokens.slice(1), 0);
       if (directive === 'assign') {
         const value = evaluateConstant(parseExpression(new Cursor(body, text.length)));
-        this.defines.set(name.text, [{ kind: TokenKind.Number, text: String(value), start: 0, end: 0, value: BigInt.asUintN(64, value) }]);
+        this.defines.set(name.text, [{ kind: TokenKind.Number, text: String(value), start: 0, end: 0, value: BigInt.asUintN(64, value), bytes: undefined }]);
       } else this.defines.set(name.text, body);
       return;
     }
@@ -180,15 +180,20 @@ class Parser {
     return name.startsWith('.') && !name.startsWith('..') ? this.globalLabel + name : name;
   }
 
-  /** Qualifies local-label references in an expression (`.loop` → `outer.loop`). */
+  /** Qualifies local-label references in an expression (`.loop` → `outer.loop`); unchanged nodes are shared. */
   private qualifyExpr(e: Expr): Expr {
     switch (e.k) {
       case 'sym':
-        return e.name.startsWith('.') && !e.name.startsWith('..') ? { ...e, name: this.qualify(e.name) } : e;
-      case 'un':
-        return { ...e, a: this.qualifyExpr(e.a) };
-      case 'bin':
-        return { ...e, a: this.qualifyExpr(e.a), b: this.qualifyExpr(e.b) };
+        return e.name.charCodeAt(0) === 46 /* . */ && !e.name.startsWith('..') ? { ...e, name: this.qualify(e.name) } : e;
+      case 'un': {
+        const a = this.qualifyExpr(e.a);
+        return a === e.a ? e : { ...e, a };
+      }
+      case 'bin': {
+        const a = this.qualifyExpr(e.a);
+        const b = this.qualifyExpr(e.b);
+        return a === e.a && b === e.b ? e : { ...e, a, b };
+      }
       default:
         return e;
     }
@@ -199,7 +204,8 @@ class Parser {
   }
 
   private at(start: number, end: number): Loc {
-    return { ...this.loc, start, end };
+    const l = this.loc;
+    return { file: l.file, line: l.line, start, end, row: l.row };
   }
 
   // --- statements ---------------------------------------------------------------------------------
@@ -357,6 +363,7 @@ class Parser {
     let lock = false;
     let rep = RepPrefixKind.None;
     let operandSize = 0;
+    const first = cur.pos;
     let t = cur.next();
     for (;;) {
       const prefix = t.kind === TokenKind.Ident ? PREFIXES[t.text.toLowerCase()] : undefined;
@@ -391,18 +398,22 @@ class Parser {
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
     this.statements.push({
       k: 'instr', loc: this.at(start, cur.lineLength), mnemonic: found.name, forms, ops, prefixes: { lock, rep }, operandSize, times,
+      text: cur.tokens.slice(first).map((x) => x.text).join(' '),
       fixed: undefined, near: false, size: 0,
     });
   }
 
   private operand(cur: Cursor): Operand {
     const op = parseOperand(cur);
-    if (op.t === 'imm') return { ...op, expr: this.qualifyExpr(op.expr) };
+    if (op.t === 'imm') {
+      const expr = this.qualifyExpr(op.expr);
+      return expr === op.expr ? op : { ...op, expr };
+    }
     if (op.t === 'mem') {
       const disp = op.disp && this.qualifyExpr(op.disp);
       // `default rel`: [disp] without base/index and without an fs/gs override is rip-relative (NASM).
       const rel = op.rel ?? (this.defaultRel && op.seg !== Register.FS && op.seg !== Register.GS ? true : undefined);
-      return { ...op, disp, rel };
+      return disp === op.disp && rel === op.rel ? op : { ...op, disp, rel };
     }
     return op;
   }

@@ -1,5 +1,5 @@
 // Register names (NASM spelling, case-insensitive) → iced-x86 Register and its class.
-import { Register } from 'iced-x86';
+import { Register } from './iced';
 
 export type RegisterClass = 'gpr8' | 'gpr16' | 'gpr32' | 'gpr64' | 'seg' | 'cr' | 'dr' | 'rip';
 

@@ -1,5 +1,5 @@
 // Parsed statements: what one source line asks for. The assembler lays them out and emits them.
-import type { Expr } from './expression';
+import type { Expr, Value } from './expression';
 import type { Form } from './forms';
 import type { Prefixes } from './encoder';
 import type { Operand } from './operands';
@@ -32,18 +32,22 @@ export interface InstructionStatement {
   /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
   readonly operandSize: number;
   readonly times: Expr | undefined;
+  /** The instruction's tokens after %define substitution: equal texts of fixed instructions encode equally. */
+  readonly text: string;
   /** Bytes known at parse time (no symbols, no relative operands). */
   fixed: Uint8Array | undefined;
   /** Sticky: the short branch form was out of range once, so the near form is used from now on. */
   near: boolean;
   size: number;
+  /** Size of one repetition and the operand values it was computed with (layout passes). */
+  sizedWith?: { readonly values: readonly (Value | undefined)[]; readonly size: number };
 }
 
 export type Statement =
   | { readonly k: 'label'; readonly loc: Loc; readonly name: string }
   | { readonly k: 'equ'; readonly loc: Loc; readonly name: string; readonly expr: Expr }
   | InstructionStatement
-  | { readonly k: 'data'; readonly loc: Loc; readonly unit: number; readonly items: readonly (Expr | Uint8Array)[]; readonly times: Expr | undefined; size: number }
+  | { readonly k: 'data'; readonly loc: Loc; readonly unit: number; readonly items: readonly (Expr | Uint8Array)[]; readonly times: Expr | undefined; size: number; one?: number }
   | { readonly k: 'res'; readonly loc: Loc; readonly unit: number; readonly count: Expr; readonly times: Expr | undefined; size: number }
   | { readonly k: 'align'; readonly loc: Loc; readonly boundary: Expr; readonly reserve: boolean; size: number }
   | { readonly k: 'section'; readonly loc: Loc; readonly index: number }
