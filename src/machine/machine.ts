@@ -19,8 +19,8 @@ import { readMsr } from './cpu/exec/msr';
 import type { PortSize } from './devices/types';
 
 export interface LoadableImage {
-  sections: { address: bigint; bytes: Uint8Array; size: number; user: boolean; writable: boolean; executable: boolean }[];
-  entry: bigint;
+  readonly sections: readonly { readonly address: bigint; readonly bytes: Uint8Array; readonly size: number; readonly user: boolean; readonly writable: boolean; readonly executable: boolean }[];
+  readonly entry: bigint;
 }
 
 export interface MachineOptions {

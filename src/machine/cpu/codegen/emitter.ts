@@ -79,22 +79,31 @@ export function effectiveAddress(d: DecodedInsn, mode: CodegenMode): string {
   return `a = ((${parts.join(' + ')})${wrap})${base};`;
 }
 
+/**
+ * The TLB probe inlined into the block (memory/mmu.ts fast path): `T`/`P`/`FR` are the TLB tag,
+ * permission and frame arrays, `RN`/`WN` the permission bits the current privilege needs (read at
+ * block entry: they change only between blocks). On a hit `p` is the physical offset.
+ */
+function probe(size: number, need: 'RN' | 'WN'): string {
+  return `o = Math.floor(a / 4096); q = o & 1023; if (T[q] === o && (P[q] & ${need}) !== 0 && (o = a - o * 4096) <= ${4096 - size})`;
+}
+
 /** Load `size` bytes at `a` into `v`. */
 export function load(size: number, v: string): string {
   switch (size) {
-    case 8: return `${v}l = m.rd64q(a); ${v}h = m.hi;`;
-    case 4: return `${v} = m.rd32(a);`;
-    case 2: return `${v} = m.rd16(a);`;
-    default: return `${v} = m.rd8(a);`;
+    case 8: return `${probe(8, 'RN')} { p = FR[q] + o; ${v}l = DV.getInt32(p, true); ${v}h = DV.getInt32(p + 4, true); } else { ${v}l = m.rd64q(a); ${v}h = m.hi; }`;
+    case 4: return `${probe(4, 'RN')} { ${v} = DV.getInt32(FR[q] + o, true); } else { ${v} = m.rd32(a); }`;
+    case 2: return `${probe(2, 'RN')} { ${v} = DV.getUint16(FR[q] + o, true); } else { ${v} = m.rd16(a); }`;
+    default: return `${probe(1, 'RN')} { ${v} = B[FR[q] + o]; } else { ${v} = m.rd8(a); }`;
   }
 }
 
 export function store(size: number, v: string): string {
   switch (size) {
-    case 8: return `m.wr64(a, ${v}l, ${v}h);`;
-    case 4: return `m.wr32(a, ${v});`;
-    case 2: return `m.wr16(a, ${v});`;
-    default: return `m.wr8(a, ${v});`;
+    case 8: return `${probe(8, 'WN')} { p = FR[q] + o; DV.setInt32(p, ${v}l, true); DV.setInt32(p + 4, ${v}h, true); } else { m.wr64(a, ${v}l, ${v}h); }`;
+    case 4: return `${probe(4, 'WN')} { DV.setInt32(FR[q] + o, ${v}, true); } else { m.wr32(a, ${v}); }`;
+    case 2: return `${probe(2, 'WN')} { DV.setUint16(FR[q] + o, ${v}, true); } else { m.wr16(a, ${v}); }`;
+    default: return `${probe(1, 'WN')} { B[FR[q] + o] = ${v}; } else { m.wr8(a, ${v}); }`;
   }
 }
 

@@ -79,7 +79,9 @@ function shift(c: Cpu, d: DecodedInsn, a: number): void {
   const countRaw = d.ops.length > 1 ? Number(readOp(c, d, 1, a, 1)) : 1;
   const count = countRaw & (size === 8 ? 63 : 31);
   if (count === 0) {
-    if (d.ops[0].kind === 2) writeOp(c, d, 0, a, x); // memory destination is still written (access check)
+    // Flags unchanged, but the destination is written: a 32-bit register is zero-extended (as the
+    // host CPU does) and a memory operand gets its write-access check.
+    writeOp(c, d, 0, a, x);
     return;
   }
   const m = maskOf(size), B = BigInt(bits), n = BigInt(count);
@@ -149,8 +151,8 @@ function finishShift(c: Cpu, d: DecodedInsn, a: number, result: bigint, size: nu
 function doubleShift(c: Cpu, d: DecodedInsn, a: number): void {
   const size = opSize(d), bits = BigInt(size * 8);
   const count = BigInt(Number(readOp(c, d, 2, a, 1)) & (size === 8 ? 63 : 31));
-  if (count === 0n) return;
   const x = readOp(c, d, 0, a), y = readOp(c, d, 1, a), m = maskOf(size);
+  if (count === 0n) return writeOp(c, d, 0, a, x); // zero-extends a 32-bit register, flags unchanged
   let result: bigint, cf: bigint;
   if (d.mnemonic === Mnemonic.Shld) {
     const wide = (x << bits) | y;
