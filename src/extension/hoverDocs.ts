@@ -82,7 +82,8 @@ export function constantHover(c: ArchConstant): string {
       const f = c.field;
       const width = c.high ? 'high 32 bits of a 64-bit field' : f.width === 'natural' ? 'natural width' : `${f.width}-bit`;
       return [`**${c.high ? `${f.name}_HIGH` : f.name}** — VMCS field ${hex(c.encoding, 4)}${f.fred ? ' (FRED)' : ''}`, '',
-        `${f.title}: ${width}, ${c.groupTitle}.`, ...(f.doc !== f.title ? ['', f.doc] : [])].join('\n');
+        `${f.title}: ${width}, ${c.groupTitle}.`, ...(f.doc !== f.title ? ['', f.doc] : []),
+        ...(f.msr ? ['', `Holds the MSR ${f.msr}.`] : [])].join('\n');
     }
     case 'constant':
       return `**${c.name}** = ${hex(c.value)} (${c.value})${c.doc ? `\n\n${c.doc}` : ''}`;

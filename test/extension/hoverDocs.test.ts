@@ -34,6 +34,8 @@ describe('hoverMarkdown', () => {
     const fred = at('mov rdx, INJECTED_EVENT_DATA', 'INJECTED_EVENT_DATA')!.markdown;
     expect(fred).toContain('(FRED)');
     expect(fred).toContain('64-bit');
+    const holder = VMCS_FIELDS.find((f) => f.msr !== undefined)!;
+    expect(at(`mov rdx, ${holder.name}`, holder.name)!.markdown).toContain(`Holds the MSR ${holder.msr}.`);
   });
 
   it('shows the high half of a 64-bit VMCS field at encoding + 1', () => {
