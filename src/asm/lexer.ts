@@ -20,10 +20,9 @@ export interface Token {
   readonly bytes: Uint8Array | undefined;
 }
 
-export class LexError extends Error {
-  constructor(message: string, readonly start: number, readonly end: number) {
-    super(message);
-  }
+/** A malformed token (not an `Error`, for the reason given in errors.ts). */
+export class LexError {
+  constructor(readonly message: string, readonly start: number, readonly end: number) {}
 }
 
 const utf8 = new TextEncoder();
