@@ -5,14 +5,15 @@
 // delivery with no register changed and no byte of the frame written (the frame is one 64-byte aligned
 // block, so it lies in one page and the first write decides for all eight).
 import type { Cpu } from '../cpu/cpu';
+import type { Mmu } from '../memory/mmu';
 import { flatCode, flatData } from '../cpu/segments';
-import { CS, GS, RSP, SS, fromLinear, isCanonical, toLinear } from '../cpu/state';
-import { RF } from '../cpu/flags';
+import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical } from '../cpu/state';
+import { AC, RF } from '../cpu/flags';
 import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, readFredMsr, setCurrentStackLevel } from './fredState';
+import { FRED_MSR, currentStackLevel, linearBig, readFredMsr, setCurrentStackLevel } from './fredState';
 import type { EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -42,9 +43,26 @@ export function eventStackLevel(c: Cpu, ev: MachineEvent, nested: boolean, cpl: 
   }
 }
 
-/** Write one quadword of the frame as halves (a supervisor access: the caller is inside m.supervisor). */
-function put(c: Cpu, a: number, lo: number, hi: number): void {
-  c.m.wr64(a, lo | 0, hi | 0);
+/** The frame as 16 signed 32-bit halves, lowest address first (one scratch buffer: delivery is not re-entrant). */
+const FRAME = new Int32Array(16);
+
+/**
+ * Write FRAME at `frame` with supervisor writes, highest quadword first (Bochs order; hardware order is
+ * UNCONFIRMED, §11.3). At CPL 0 with RFLAGS.AC = 0 an explicit access is already a supervisor access
+ * with the same SMAP outcome, so the MMU's implicit-access mode (a closure) is only needed otherwise.
+ */
+let frameMmu: Mmu;
+let frameAt = 0;
+
+function writeQuadwords(): void {
+  for (let k = 7; k >= 0; k--) frameMmu.wr64(frameAt + 8 * k, FRAME[2 * k], FRAME[2 * k + 1]);
+}
+
+function writeFrame(c: Cpu, frame: number): void {
+  frameMmu = c.m;
+  frameAt = frame;
+  if (c.cpl === 0 && (c.flags & AC) === 0) writeQuadwords();
+  else c.m.supervisor(writeQuadwords);
 }
 
 export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
@@ -79,25 +97,23 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   const software = type >= SOFTWARE_INTERRUPT; // types 4–7 report their instruction length
   const csLo = csWordLow(c.seg[CS].sel, oldCsl, false);
   const ssLo = ssWordLow(c.seg[SS].sel, c.shadow, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
-  const ssHi = ssWordHigh(ev.vector & 0xff, type, false, c.long64, nested && !(type === HARDWARE_EXCEPTION && ev.vector === 8), software ? ev.instructionLength & 15 : 0);
+  const ssHi = ssWordHigh(ev.vector & 0xff, type, false, (c.seg[CS].attr & ATTR_L) !== 0 /* CS.L: LMA = 1 under FRED */, nested && !(type === HARDWARE_EXCEPTION && ev.vector === 8), software ? ev.instructionLength & 15 : 0);
   const data = ev.eventData;
-  const dataLo = Number(data & 0xffffffffn), dataHi = Number((data >> 32n) & 0xffffffffn);
   const rip = ev.rip;
   const ripHi = Math.floor(rip / TWO32);
-  const flags = ev.setRf ? c.rflags | RF : c.rflags; // faults other than #DB save RF = 1 (§3.2; the run loop decides)
+  const oldFlags = c.rflags;
   const r = c.r;
-
-  // The eight writes, highest address first (Bochs order; hardware order is UNCONFIRMED, §11.3).
-  c.m.supervisor(() => {
-    put(c, top - 8, 0, 0);
-    put(c, top - 16, dataLo, dataHi);
-    put(c, top - 24, ssLo, ssHi);
-    put(c, top - 32, r[2 * RSP], r[2 * RSP + 1]);
-    put(c, top - 40, flags, 0);
-    put(c, top - 48, csLo, 0);
-    put(c, top - 56, rip - ripHi * TWO32, ripHi);
-    put(c, top - 64, errorCode, 0);
-  });
+  const f = FRAME;
+  f[0] = errorCode; f[1] = 0; // +0x00 error code
+  f[2] = rip - ripHi * TWO32; f[3] = ripHi; // +0x08 RIP
+  f[4] = csLo; f[5] = 0; // +0x10 CS word
+  f[6] = ev.setRf ? oldFlags | RF : oldFlags; f[7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
+  f[8] = r[2 * RSP]; f[9] = r[2 * RSP + 1]; // +0x20 RSP
+  f[10] = ssLo; f[11] = ssHi; // +0x28 SS word
+  if (data === 0n) f[12] = f[13] = 0; // +0x30 event data
+  else { f[12] = Number(BigInt.asIntN(32, data)); f[13] = Number(BigInt.asIntN(32, data >> 32n)); }
+  f[14] = f[15] = 0; // +0x38 reserved
+  writeFrame(c, frame);
 
   // Commit (§3.6).
   if (cpl === 3) {
@@ -115,19 +131,19 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.shadow = false;
   c.pendingDebug = 0;
   c.halted = false;
-  c.syncPrivilege();
+  if (cpl !== 0 || (oldFlags & AC) !== 0) c.syncPrivilege(); // CPL or RFLAGS.AC changed
   c.trace.emit({
     kind: 'delivery', icount: c.icount, mechanism: 'fred', type: type as EventType, vector: ev.vector, errorCode: ev.errorCode,
-    eventData: data, nested, fromCpl: cpl, fromRip: fromLinear(rip), fromRsp: fromLinear(oldRsp), oldCsl, newCsl,
-    stackSwitched, frameAddress: fromLinear(frame), entryRip: fromLinear(entryRip), injected: false,
+    eventData: data, nested, fromCpl: cpl, fromRip: linearBig(rip), fromRsp: linearBig(oldRsp), oldCsl, newCsl,
+    stackSwitched, frameAddress: linearBig(frame), entryRip: linearBig(entryRip), injected: false,
   });
 }
 
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */
 export function swapGsBase(c: Cpu): void {
-  const kernel = c.msr.get(FRED_MSR.KERNEL_GS_BASE) ?? 0n;
-  c.msr.set(FRED_MSR.KERNEL_GS_BASE, fromLinear(c.seg[GS].base));
-  c.seg[GS] = { ...c.seg[GS], base: toLinear(kernel) };
+  const kernel = readFredMsr(c, FRED_MSR.KERNEL_GS_BASE);
+  c.msr.set(FRED_MSR.KERNEL_GS_BASE, linearBig(c.seg[GS].base));
+  c.seg[GS].base = kernel.hi * TWO32 + (kernel.lo >>> 0); // in place, as SWAPGS does
 }
 
 export { currentStackLevel };

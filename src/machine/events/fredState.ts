@@ -28,7 +28,10 @@ export interface Halves {
 }
 
 const ZERO: Halves = { lo: 0, hi: 0 };
-const cache = new Map<number, { value: bigint; halves: Halves }>();
+// Per-MSR cache of the last value seen and its halves, indexed by the low byte of the index (the MSRs
+// read here — 0x1CC–0x1D4, 0x6A4, 0xC0000081, 0xC0000102 — differ in it).
+const cachedValue: (bigint | undefined)[] = new Array(256).fill(undefined);
+const cachedHalves: Halves[] = new Array(256).fill(ZERO);
 
 export function halvesOf(value: bigint): Halves {
   return { lo: Number(BigInt.asIntN(32, value)), hi: Number(BigInt.asIntN(32, value >> 32n)) };
@@ -37,11 +40,25 @@ export function halvesOf(value: bigint): Halves {
 export function readFredMsr(c: Cpu, msr: number): Halves {
   const value = c.msr.get(msr);
   if (value === undefined) return ZERO;
-  const hit = cache.get(msr);
-  if (hit !== undefined && hit.value === value) return hit.halves;
+  const slot = msr & 0xff;
+  if (cachedValue[slot] === value) return cachedHalves[slot];
   const halves = halvesOf(value);
-  cache.set(msr, { value, halves });
+  cachedValue[slot] = value;
+  cachedHalves[slot] = halves;
   return halves;
+}
+
+let lastCr4: bigint | undefined;
+let lastFred = false;
+
+/** CR4.FRED (bit 32), without a bigint operation when CR4 has not changed. */
+export function fredEnabled(c: Cpu): boolean {
+  const cr4 = c.cr4;
+  if (cr4 !== lastCr4) {
+    lastCr4 = cr4;
+    lastFred = ((cr4 >> 32n) & 1n) === 1n;
+  }
+  return lastFred;
 }
 
 /** CSL = IA32_FRED_CONFIG[1:0]. */
@@ -51,6 +68,23 @@ export function currentStackLevel(c: Cpu): number {
 
 /** Event delivery and ERETS keep the CSL in IA32_FRED_CONFIG[1:0] (§2.2; SDM ERETS "reflect in CONFIG[1:0]"). */
 export function setCurrentStackLevel(c: Cpu, csl: number): void {
+  if ((readFredMsr(c, FRED_MSR.CONFIG).lo & 3) === csl) return;
   const config = c.msr.get(FRED_MSR.CONFIG) ?? 0n;
-  if (Number(config & 3n) !== csl) c.msr.set(FRED_MSR.CONFIG, (config & ~3n) | BigInt(csl));
+  c.msr.set(FRED_MSR.CONFIG, (config & ~3n) | BigInt(csl));
+}
+
+const bigCache = new Map<number, bigint>();
+
+/**
+ * fromLinear(n) memoized: delivery and ERETx produce the same few addresses again and again (entry
+ * point, stack tops, handler RIPs), and the trace records want them as bigints.
+ */
+export function linearBig(n: number): bigint {
+  let v = bigCache.get(n);
+  if (v === undefined) {
+    if (bigCache.size >= 1024) bigCache.clear();
+    v = BigInt.asUintN(64, BigInt(n));
+    bigCache.set(n, v);
+  }
+  return v;
 }

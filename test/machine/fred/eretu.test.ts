@@ -7,7 +7,7 @@ import { GDT_BASE } from '../../../src/machine/boot';
 import { boot, csl, expectStop, fredSource, frameAt, gsBase, program, rsp, STACKS, writeU64, wrmsr, type Program } from './harness';
 
 const STAR_LINUX = 0x0023_0010_0000_0000n;
-const VALID = { rip: 0n, cs: 0x33n, rflags: 0x202n, rsp: STACKS.user, ss: 0x2bn, csl: 0n, star: STAR_LINUX };
+const VALID = { rip: 0n, cs: 0x33n, rflags: 0x202n, rsp: STACKS.user as bigint, ss: 0x2bn, csl: 0n, star: STAR_LINUX };
 type Params = typeof VALID;
 
 let p: Program;

@@ -5,18 +5,17 @@ import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
 import { deliverEvent } from '../../events/deliver';
 import { OTHER_EVENT } from '../../events/event';
 import { swapGsBase } from '../../events/fred';
-import { FRED_MSR, currentStackLevel, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
+import { FRED_MSR, currentStackLevel, fredEnabled, linearBig, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decode';
-import { IF, TF } from '../flags';
+import { AC, IF, TF } from '../flags';
 import { codeSegment, flatCode, flatData, loadSegment, readDescriptor } from '../segments';
-import { CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '../state';
+import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '../state';
 import type { Helper } from './integer';
 import { readOp } from './operands';
 import { Mnemonic } from '../decode';
 
 const TWO32 = 4294967296;
-const CR4_FRED = 1n << 32n;
 /** DR6.BS: a pending single-step trap (SDM Vol. 3B §18.2.3). */
 const DR6_BS = 0x4000;
 
@@ -29,29 +28,30 @@ export const FRED_OPTIONS = {
   syscallChecksSce: false,
 };
 
-function fredEnabled(c: Cpu): boolean {
-  return (c.cr4 & CR4_FRED) !== 0n;
+/** 64-bit mode under FRED: CR4.FRED = 1 implies IA32_EFER.LMA = 1 (§1.2), so CS.L alone decides. */
+function cs64(c: Cpu): boolean {
+  return (c.seg[CS].attr & ATTR_L) !== 0;
 }
 
-/** The five quadwords above the error code, read as halves before anything changes (§4.2: pops are speculative). */
-interface PoppedFrame {
-  ripLo: number; ripHi: number;
-  csLo: number; csHi: number;
-  flagsLo: number; flagsHi: number;
-  rspLo: number; rspHi: number;
-  ssLo: number;
-}
+/**
+ * The five quadwords above the error code (RIP, CS word, RFLAGS, RSP, SS word) as halves, read before
+ * anything changes (§4.2: the pops are speculative; a fault leaves RSP as it was). One scratch buffer.
+ */
+const POPPED = new Int32Array(10);
+const RIP_LO = 0, RIP_HI = 1, CS_LO = 2, CS_HI = 3, FLAGS_LO = 4, FLAGS_HI = 5, RSP_LO = 6, RSP_HI = 7, SS_LO = 8;
 
-function popFrame(c: Cpu): PoppedFrame {
+function popFrame(c: Cpu): Int32Array {
   const m = c.m;
   const a = c.gprNumber(RSP) + 8; // skip the error code
-  return {
-    ripLo: m.rd32(a), ripHi: m.rd32(a + 4),
-    csLo: m.rd32(a + 8), csHi: m.rd32(a + 12),
-    flagsLo: m.rd32(a + 16), flagsHi: m.rd32(a + 20),
-    rspLo: m.rd32(a + 24), rspHi: m.rd32(a + 28),
-    ssLo: m.rd32(a + 32), // SS word bits 63:32 are informational: ERETx never read them (§3.5)
-  };
+  // SS word bits 63:32 are informational: ERETx never read them (§3.5).
+  for (let k = 0; k < 9; k++) POPPED[k] = m.rd32(a + 4 * k);
+  return POPPED;
+}
+
+/** The RSP for a trace record (any 64-bit value after ERETS). */
+function traceRsp(c: Cpu): bigint {
+  const n = c.gprNumber(RSP);
+  return isCanonical(n) ? linearBig(n) : BigInt.asUintN(64, c.gpr(RSP));
 }
 
 function frameFault(what: string): CpuFault {
@@ -67,30 +67,32 @@ function finishReturn(c: Cpu, ssLo: number): void {
 /** ERETS: return from an event handler to ring 0 (§4.2). */
 export function erets(c: Cpu, d: DecodedInsn): void {
   // FRED = 1 and CPL = 0 imply 64-bit mode; ERETS is a 64-bit-only encoding (Bochs decoder: IS64).
-  if (!fredEnabled(c) || c.cpl !== 0 || !c.long64) throw new CpuFault(UD, undefined, undefined, 'ERETS needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
+  if (!fredEnabled(c) || c.cpl !== 0 || !cs64(c)) throw new CpuFault(UD, undefined, undefined, 'ERETS needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
   const f = popFrame(c);
-  const newRip = f.ripHi * TWO32 + (f.ripLo >>> 0);
+  const newRip = f[RIP_HI] * TWO32 + (f[RIP_LO] >>> 0);
   if (!isCanonical(newRip)) throw frameFault('ERETS: return RIP is not canonical');
   // CS word: bits 63:19 zero, 15:0 = current CS (SL and WFE free): mask 0xFFFFFFFF_FFF8FFFF.
-  if (f.csHi !== 0 || ((f.csLo & 0xfff8ffff) >>> 0) !== c.seg[CS].sel) throw frameFault('ERETS: CS word does not match the current CS (mask 0xFFFFFFFF_FFF8FFFF)');
+  if (f[CS_HI] !== 0 || ((f[CS_LO] & 0xfff8ffff) >>> 0) !== c.seg[CS].sel) throw frameFault('ERETS: CS word does not match the current CS (mask 0xFFFFFFFF_FFF8FFFF)');
   // RFLAGS: bit 1 set; bits 3, 5, 15, VM (17), 63:22 clear: mask 0xFFFFFFFF_FFC2802A must give 2.
-  if (f.flagsHi !== 0 || ((f.flagsLo & 0xffc2802a) >>> 0) !== 2) throw frameFault('ERETS: RFLAGS image has reserved bits or VM set (mask 0xFFFFFFFF_FFC2802A)');
+  if (f[FLAGS_HI] !== 0 || ((f[FLAGS_LO] & 0xffc2802a) >>> 0) !== 2) throw frameFault('ERETS: RFLAGS image has reserved bits or VM set (mask 0xFFFFFFFF_FFC2802A)');
   // SS word bits 31:0: 15:0 = current SS, 31:19 zero (STI, swevent, NMI free); bits 63:32 not checked.
-  if (((f.ssLo & 0xfff8ffff) >>> 0) !== c.seg[SS].sel) throw frameFault('ERETS: SS word does not match the current SS (mask 0xFFF8FFFF)');
+  if (((f[SS_LO] & 0xfff8ffff) >>> 0) !== c.seg[SS].sel) throw frameFault('ERETS: SS word does not match the current SS (mask 0xFFF8FFFF)');
 
   const csl = currentStackLevel(c);
-  const newCsl = Math.min(csl, (f.csLo >>> 16) & 3); // ERETS never raises the stack level
+  const newCsl = Math.min(csl, (f[CS_LO] >>> 16) & 3); // ERETS never raises the stack level
   const fromRip = c.rip;
+  const oldFlags = c.flags;
   c.rip = newRip;
-  c.rflags = f.flagsLo;
-  c.r[2 * RSP] = f.rspLo;
-  c.r[2 * RSP + 1] = f.rspHi;
+  c.rflags = f[FLAGS_LO];
+  c.r[2 * RSP] = f[RSP_LO];
+  c.r[2 * RSP + 1] = f[RSP_HI];
   setCurrentStackLevel(c, newCsl);
-  // STI bit: re-establish blocking by STI when the returned RFLAGS.IF = 1 (SDM ERETS).
-  c.shadow = (f.ssLo & (1 << 16)) !== 0 && (c.rflags & IF) !== 0;
-  finishReturn(c, f.ssLo);
-  c.syncPrivilege();
-  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'erets', fromRip: fromLinear(fromRip), toCpl: 0, toRip: fromLinear(newRip), toRsp: c.gpr(RSP), cslAfter: newCsl });
+  // STI bit: re-establish blocking by STI when the returned RFLAGS.IF = 1 (SDM ERETS). When ERETS itself
+  // ran in an STI shadow the run loop ends that shadow right after it: no new blocking then.
+  c.shadow = (f[SS_LO] & (1 << 16)) !== 0 && (c.flags & IF) !== 0;
+  finishReturn(c, f[SS_LO]);
+  if ((oldFlags ^ c.flags) & AC) c.syncPrivilege(); // CPL stays 0; only RFLAGS.AC matters to the MMU
+  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'erets', fromRip: linearBig(fromRip), toCpl: 0, toRip: linearBig(newRip), toRsp: traceRsp(c), cslAfter: newCsl });
   void d;
 }
 
@@ -112,17 +114,17 @@ function loadUserSegments(c: Cpu, csSel: number, ssSel: number): [Segment, Segme
 
 /** ERETU: return from an event handler to ring 3 (§4.3). */
 export function eretu(c: Cpu, d: DecodedInsn): void {
-  if (!fredEnabled(c) || !c.long64 || c.cpl !== 0) throw new CpuFault(UD, undefined, undefined, 'ERETU needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
+  if (!fredEnabled(c) || !cs64(c) || c.cpl !== 0) throw new CpuFault(UD, undefined, undefined, 'ERETU needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
   if (currentStackLevel(c) !== 0) throw frameFault(`ERETU at stack level ${currentStackLevel(c)} (must be 0)`);
   const f = popFrame(c);
   // CS word: RPL 3 and bits 63:16 (SL, WFE included) zero: mask 0xFFFFFFFF_FFFF0003 must give 3.
-  if (f.csHi !== 0 || (f.csLo & 0xffff0003) !== 3) throw frameFault('ERETU: CS word must have RPL 3 and bits 63:16 clear (mask 0xFFFFFFFF_FFFF0003)');
+  if (f[CS_HI] !== 0 || (f[CS_LO] & 0xffff0003) !== 3) throw frameFault('ERETU: CS word must have RPL 3 and bits 63:16 clear (mask 0xFFFFFFFF_FFFF0003)');
   // RFLAGS: bit 1 set; bits 3, 5, IOPL (13:12), 15, VM (17), 63:22 clear: mask 0xFFFFFFFF_FFC2B02A must give 2.
-  if (f.flagsHi !== 0 || ((f.flagsLo & 0xffc2b02a) >>> 0) !== 2) throw frameFault('ERETU: RFLAGS image has IOPL, VM or reserved bits set (mask 0xFFFFFFFF_FFC2B02A)');
+  if (f[FLAGS_HI] !== 0 || ((f[FLAGS_LO] & 0xffc2b02a) >>> 0) !== 2) throw frameFault('ERETU: RFLAGS image has IOPL, VM or reserved bits set (mask 0xFFFFFFFF_FFC2B02A)');
   // SS word: RPL 3, bits 31:19 clear (mask 0xFFF80003 must give 3); the STI bit is ignored.
-  if ((f.ssLo & 0xfff80003) !== 3) throw frameFault('ERETU: SS word must have RPL 3 and bits 31:19 clear (mask 0xFFF80003)');
+  if ((f[SS_LO] & 0xfff80003) !== 3) throw frameFault('ERETU: SS word must have RPL 3 and bits 31:19 clear (mask 0xFFF80003)');
 
-  const csSel = f.csLo & 0xffff, ssSel = f.ssLo & 0xffff;
+  const csSel = f[CS_LO] & 0xffff, ssSel = f[SS_LO] & 0xffff, ssLo = f[SS_LO];
   // The fast paths compare all 16 selector bits with STAR[63:48] (+16 / +8), modulo 2^16 (SDM; Bochs
   // masks with 0x7FFF — docs/fred.md "Architecture notes").
   const base = (readFredMsr(c, FRED_MSR.STAR).hi >>> 16) & 0xffff;
@@ -136,18 +138,19 @@ export function eretu(c: Cpu, d: DecodedInsn): void {
   } else {
     [cs, ss] = loadUserSegments(c, csSel, ssSel);
   }
-  let newRip: number, rspLo = f.rspLo, rspHi = f.rspHi;
+  let newRip: number, rspLo = f[RSP_LO], rspHi = f[RSP_HI];
+  const flags = f[FLAGS_LO];
   if (cs.attr & 0x2000) {
-    newRip = f.ripHi * TWO32 + (f.ripLo >>> 0);
+    newRip = f[RIP_HI] * TWO32 + (f[RIP_LO] >>> 0);
     if (!isCanonical(newRip)) throw frameFault('ERETU: return RIP is not canonical');
   } else {
-    newRip = f.ripLo >>> 0;
+    newRip = f[RIP_LO] >>> 0;
     if (newRip > cs.limit) throw frameFault('ERETU: return EIP beyond the CS limit');
     rspHi = 0;
   }
   const fromRip = c.rip;
   c.rip = newRip;
-  c.rflags = f.flagsLo;
+  c.rflags = flags;
   c.r[2 * RSP] = rspLo;
   c.r[2 * RSP + 1] = rspHi;
   c.seg[CS] = cs;
@@ -155,9 +158,9 @@ export function eretu(c: Cpu, d: DecodedInsn): void {
   c.cpl = 3;
   swapGsBase(c);
   c.shadow = false;
-  finishReturn(c, f.ssLo);
+  finishReturn(c, ssLo);
   c.syncPrivilege();
-  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'eretu', fromRip: fromLinear(fromRip), toCpl: 3, toRip: fromLinear(newRip), toRsp: c.gpr(RSP), cslAfter: 0 });
+  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'eretu', fromRip: linearBig(fromRip), toCpl: 3, toRip: linearBig(newRip), toRsp: traceRsp(c), cslAfter: 0 });
   void d;
 }
 
@@ -178,7 +181,7 @@ export function lkgs(c: Cpu, d: DecodedInsn, a: number): void {
 
 /** SYSCALL with CR4.FRED = 1 (§5.2): FRED event type 7, vector 1; RCX and R11 are not written. */
 export function fredSyscall(c: Cpu, d: DecodedInsn): void {
-  if (!c.long64) throw new CpuFault(UD, undefined, undefined, 'SYSCALL outside 64-bit mode');
+  if (!cs64(c)) throw new CpuFault(UD, undefined, undefined, 'SYSCALL outside 64-bit mode');
   if (FRED_OPTIONS.syscallChecksSce && !(c.efer & 1n)) throw new CpuFault(UD, undefined, undefined, 'SYSCALL with IA32_EFER.SCE = 0 (Bochs rule, FRED_OPTIONS.syscallChecksSce)');
   deliverEvent(c, { type: OTHER_EVENT as 7, vector: 1, rip: d.next, instructionLength: d.length, eventData: 0n });
 }
