@@ -2,5 +2,6 @@
 import type { Benchmark } from './benchmark';
 import { assemblerBenchmark } from './assemblerBench';
 import { machineBenchmark } from './machineBench';
+import { fredBenchmark } from './fredBench';
 
-export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark];
+export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark, fredBenchmark];
