@@ -28,10 +28,13 @@ export interface Halves {
 }
 
 const ZERO: Halves = { lo: 0, hi: 0 };
-// Per-MSR cache of the last value seen and its halves, indexed by the low byte of the index (the MSRs
-// read here — 0x1CC–0x1D4, 0x6A4, 0xC0000081, 0xC0000102 — differ in it).
-const cachedValue: (bigint | undefined)[] = new Array(256).fill(undefined);
-const cachedHalves: Halves[] = new Array(256).fill(ZERO);
+// Per-MSR cache of the last two values seen and their halves, indexed by the low byte of the index (the
+// MSRs read here — 0x1CC–0x1D4, 0x6A4, 0xC0000081, 0xC0000102 — differ in it). Two ways, because
+// IA32_KERNEL_GS_BASE alternates between the user and the kernel value on every ring change.
+const valueA: (bigint | undefined)[] = new Array(256).fill(undefined);
+const halvesA: Halves[] = new Array(256).fill(ZERO);
+const valueB: (bigint | undefined)[] = new Array(256).fill(undefined);
+const halvesB: Halves[] = new Array(256).fill(ZERO);
 
 export function halvesOf(value: bigint): Halves {
   return { lo: Number(BigInt.asIntN(32, value)), hi: Number(BigInt.asIntN(32, value >> 32n)) };
@@ -41,10 +44,13 @@ export function readFredMsr(c: Cpu, msr: number): Halves {
   const value = c.msr.get(msr);
   if (value === undefined) return ZERO;
   const slot = msr & 0xff;
-  if (cachedValue[slot] === value) return cachedHalves[slot];
+  if (valueA[slot] === value) return halvesA[slot];
+  if (valueB[slot] === value) return halvesB[slot];
   const halves = halvesOf(value);
-  cachedValue[slot] = value;
-  cachedHalves[slot] = halves;
+  valueB[slot] = valueA[slot];
+  halvesB[slot] = halvesA[slot];
+  valueA[slot] = value;
+  halvesA[slot] = halves;
   return halves;
 }
 

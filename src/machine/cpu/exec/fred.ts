@@ -179,11 +179,16 @@ export function lkgs(c: Cpu, d: DecodedInsn, a: number): void {
   c.rip = d.next;
 }
 
-/** SYSCALL with CR4.FRED = 1 (§5.2): FRED event type 7, vector 1; RCX and R11 are not written. */
-export function fredSyscall(c: Cpu, d: DecodedInsn): void {
+/**
+ * SYSCALL with CR4.FRED = 1 (§5.2): FRED event type 7, vector 1; RCX and R11 are not written. Returns
+ * false when FRED is off (system.ts then runs the legacy SYSCALL). IA32_EFER.LMA = 1 under FRED.
+ */
+export function fredSyscall(c: Cpu, d: DecodedInsn): boolean {
+  if (!fredEnabled(c)) return false;
   if (!cs64(c)) throw new CpuFault(UD, undefined, undefined, 'SYSCALL outside 64-bit mode');
   if (FRED_OPTIONS.syscallChecksSce && !(c.efer & 1n)) throw new CpuFault(UD, undefined, undefined, 'SYSCALL with IA32_EFER.SCE = 0 (Bochs rule, FRED_OPTIONS.syscallChecksSce)');
   deliverEvent(c, { type: OTHER_EVENT as 7, vector: 1, rip: d.next, instructionLength: d.length, eventData: 0n });
+  return true;
 }
 
 /** SYSENTER (§5.3): under FRED an event of type 7, vector 2 from 64-bit or compatibility mode. */

@@ -179,8 +179,8 @@ function softwareInterrupt(c: Cpu, d: DecodedInsn): void {
 
 /** SYSCALL (SDM Vol. 2B; under FRED an event of type 7 vector 1, fred-architecture.md §5.2). */
 function syscall(c: Cpu, d: DecodedInsn): void {
+  if (fredSyscall(c, d)) return; // FRED hook: with CR4.FRED = 1, type 7 vector 1 and the EFER.SCE switch (exec/fred.ts)
   if (!(c.efer & (1n << 10n)) || !(c.seg[CS].attr & 0x2000) && c.long64) throw new CpuFault(UD, undefined, undefined, 'SYSCALL outside IA-32e mode');
-  if (c.cr4 & CR4_FRED) return fredSyscall(c, d); // FRED hook: type 7 vector 1, EFER.SCE switch (exec/fred.ts)
   if (!(c.efer & EFER_SCE)) throw new CpuFault(UD, undefined, undefined, 'SYSCALL with IA32_EFER.SCE = 0');
   const star = c.msr.get(IA32_STAR) ?? 0n;
   const sel = Number((star >> 32n) & 0xffffn);
