@@ -22,7 +22,8 @@ export interface WatchPoint {
 
 export class Mmu {
   readonly tag = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly frame = new Float64Array(TLB_SIZE);
+  /** Physical frame addresses (RAM is at most 256 MiB, so int32 holds them; entries outside RAM have no permissions). */
+  readonly frame = new Int32Array(TLB_SIZE);
   readonly perm = new Uint8Array(TLB_SIZE);
   readonly global = new Uint8Array(TLB_SIZE);
   private largeCached = false;

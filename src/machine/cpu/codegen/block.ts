@@ -105,7 +105,7 @@ const RIPS = [${rips}];
 return function block(c) {
   const r = c.r, F = c.F, m = c.m;
   const T = m.tag, P = m.perm, FR = m.frame, DV = m.view, B = m.bytes, RN = m.rNeed, WN = m.wNeed;
-  let p = 0, q = 0, o = 0;
+  let p = 0, q = 0, o = 0, rb = NaN, rf = 0, wb = NaN, wf = 0;
   let a = 0, t = 0, u = 0, x = 0, xl = 0, xh = 0, y = 0, yl = 0, yh = 0, z = 0, zl = 0, zh = 0;
   let i = 0, n = 0;
   ${body.declare}

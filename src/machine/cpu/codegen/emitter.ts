@@ -80,30 +80,36 @@ export function effectiveAddress(d: DecodedInsn, mode: CodegenMode): string {
 }
 
 /**
- * The TLB probe inlined into the block (memory/mmu.ts fast path): `T`/`P`/`FR` are the TLB tag,
- * permission and frame arrays, `RN`/`WN` the permission bits the current privilege needs (read at
- * block entry: they change only between blocks). On a hit `p` is the physical offset.
+ * Inlined translation for loads and stores. First a one-entry memo per block and direction
+ * (`rb`/`rf`: linear page base and frame of the last read page, `wb`/`wf` for writes), then the TLB
+ * probe (memory/mmu.ts fast path: `T`/`P`/`FR` = tag, permission and frame arrays; `RN`/`WN` = the
+ * permission bits the current privilege needs, read at block entry since they only change between
+ * blocks), then the MMU's slow path. On a hit `p` is the physical offset. The memo is as good as a TLB
+ * entry: translations only change through instructions that end the block.
  */
-function probe(size: number, need: 'RN' | 'WN'): string {
-  return `o = Math.floor(a / 4096); q = o & 1023; if (T[q] === o && (P[q] & ${need}) !== 0 && (o = a - o * 4096) <= ${4096 - size})`;
+function access(size: number, write: boolean, hit: string, miss: string): string {
+  const [base, frame, need] = write ? ['wb', 'wf', 'WN'] : ['rb', 'rf', 'RN'];
+  const last = 4096 - size;
+  return `o = a - ${base}; if (o >= 0 && o <= ${last}) { p = (${frame} + o) | 0; ${hit} } else { o = Math.floor(a / 4096); q = o & 1023; ` +
+    `if (T[q] === o && (P[q] & ${need}) !== 0 && a - o * 4096 <= ${last}) { ${base} = o * 4096; ${frame} = FR[q]; p = (${frame} + (a - ${base})) | 0; ${hit} } else { ${miss} } }`;
 }
 
 /** Load `size` bytes at `a` into `v`. */
 export function load(size: number, v: string): string {
   switch (size) {
-    case 8: return `${probe(8, 'RN')} { p = FR[q] + o; ${v}l = DV.getInt32(p, true); ${v}h = DV.getInt32(p + 4, true); } else { ${v}l = m.rd64q(a); ${v}h = m.hi; }`;
-    case 4: return `${probe(4, 'RN')} { ${v} = DV.getInt32(FR[q] + o, true); } else { ${v} = m.rd32(a); }`;
-    case 2: return `${probe(2, 'RN')} { ${v} = DV.getUint16(FR[q] + o, true); } else { ${v} = m.rd16(a); }`;
-    default: return `${probe(1, 'RN')} { ${v} = B[FR[q] + o]; } else { ${v} = m.rd8(a); }`;
+    case 8: return access(8, false, `${v}l = DV.getInt32(p, true); ${v}h = DV.getInt32(p + 4, true);`, `${v}l = m.rd64q(a); ${v}h = m.hi;`);
+    case 4: return access(4, false, `${v} = DV.getInt32(p, true);`, `${v} = m.rd32(a);`);
+    case 2: return access(2, false, `${v} = DV.getUint16(p, true);`, `${v} = m.rd16(a);`);
+    default: return access(1, false, `${v} = B[p];`, `${v} = m.rd8(a);`);
   }
 }
 
 export function store(size: number, v: string): string {
   switch (size) {
-    case 8: return `${probe(8, 'WN')} { p = FR[q] + o; DV.setInt32(p, ${v}l, true); DV.setInt32(p + 4, ${v}h, true); } else { m.wr64(a, ${v}l, ${v}h); }`;
-    case 4: return `${probe(4, 'WN')} { DV.setInt32(FR[q] + o, ${v}, true); } else { m.wr32(a, ${v}); }`;
-    case 2: return `${probe(2, 'WN')} { DV.setUint16(FR[q] + o, ${v}, true); } else { m.wr16(a, ${v}); }`;
-    default: return `${probe(1, 'WN')} { B[FR[q] + o] = ${v}; } else { m.wr8(a, ${v}); }`;
+    case 8: return access(8, true, `DV.setInt32(p, ${v}l, true); DV.setInt32(p + 4, ${v}h, true);`, `m.wr64(a, ${v}l, ${v}h);`);
+    case 4: return access(4, true, `DV.setInt32(p, ${v}, true);`, `m.wr32(a, ${v});`);
+    case 2: return access(2, true, `DV.setUint16(p, ${v}, true);`, `m.wr16(a, ${v});`);
+    default: return access(1, true, `B[p] = ${v};`, `m.wr8(a, ${v});`);
   }
 }
 
