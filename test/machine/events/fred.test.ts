@@ -149,6 +149,21 @@ describe('stack-level selection (§3.3)', () => {
     expect(eventStackLevel(m.cpu, ev, false, m.cpu.cpl)).toBe(level);
   });
 
+  it('choice: only hardware exception 8 counts as #DF — an external interrupt 8 from ring 3 is on SL0', () => {
+    const m = fredMachine({ cpl3: true, config: 2n << 9n, stklvls: sl(8, 3) });
+    expect(eventStackLevel(m.cpu, { type: 0, vector: 8, rip: 0, instructionLength: 0, eventData: 0n }, false, 3)).toBe(0);
+    expect(eventStackLevel(m.cpu, hw(8, { errorCode: 0 }), false, 3)).toBe(3);
+  });
+
+  it('choice (§11.8, Bochs): an event at CPL 1 is "not ring 3" — no stack switch, CS/SS kept — and enters at + 0', () => {
+    const m = fredMachine({ rsp: 0x250040n });
+    m.cpu.cpl = 1;
+    deliverEvent(m.cpu, hw(6));
+    expect(m.getRip()).toBe(ENTRY);
+    expect(m.getGpr(4)).toBe(0x250000n);
+    expect([m.cpu.seg[CS].sel, m.cpu.cpl]).toEqual([0x10, 0]);
+  });
+
   it('a nested exception from ring 3 uses its STKLVLS level', () => {
     const m = fredMachine({ cpl3: true, stklvls: sl(14, 1) });
     expect(eventStackLevel(m.cpu, hw(14), true, 3)).toBe(1);
