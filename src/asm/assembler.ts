@@ -9,7 +9,7 @@ import { evaluate, type EvalContext, type Expr, type Value } from './expression'
 import type { Form } from './forms';
 import { nasmMovImmediate, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
-import { parseProgram, type ListingRow, type SectionDeclaration } from './parser';
+import { hasSymbol, parseProgram, type ListingRow, type SectionDeclaration } from './parser';
 import type { SourceMapEntry } from './sourceMap';
 import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
@@ -589,12 +589,6 @@ function isFixed(s: InstructionStatement): boolean {
   return true;
 }
 
-function hasSymbol(e: Expr): boolean {
-  if (e.k === 'sym') return true;
-  if (e.k === 'un') return hasSymbol(e.a);
-  if (e.k === 'bin') return hasSymbol(e.a) || hasSymbol(e.b);
-  return false;
-}
 
 function checkDisplacement(op: MemOperand, v: Value | undefined): void {
   if (!v || !op.disp) return;

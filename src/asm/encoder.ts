@@ -119,7 +119,8 @@ export function selectForm(mnemonic: string, forms: readonly Form[], ops: readon
   for (const form of forms) {
     if (!matches(form, ops, values, true)) continue;
     chosen ??= form;
-    if (memIndex >= 0 && !(ops[memIndex] as MemOperand).size && ops.every((o) => o.t !== 'reg')) {
+    // `far [mem]` takes the default m16:32 form, like NASM.
+    if (memIndex >= 0 && !(ops[memIndex] as MemOperand).size && !(ops[memIndex] as MemOperand).far && ops.every((o) => o.t !== 'reg')) {
       const kind = form.kinds[memIndex];
       memSizes.add(form.memSize || RM_KIND[kind]?.[1] || 0);
     }

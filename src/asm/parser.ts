@@ -8,7 +8,7 @@ import { lookupForms } from './forms';
 import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
 import { isRegisterName } from './registers';
-import type { Loc, SectionAttributes, Statement } from './statements';
+import type { InstructionStatement, Loc, SectionAttributes, Statement } from './statements';
 import type { Diagnostic } from './types';
 
 export interface SectionDeclaration {
@@ -44,6 +44,7 @@ const PREFIXES: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; oper
   o32: { operandSize: 32 },
   o64: { operandSize: 64 },
 };
+const KEYWORDS = new Map<string, boolean>();
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_DEFINE_DEPTH = 32;
 
@@ -61,6 +62,8 @@ class Parser {
   private readonly rows: ListingRow[] = [];
   private readonly diagnostics: Diagnostic[] = [];
   private readonly defines = new Map<string, Token[]>();
+  /** Symbol-free instructions by their tokens and columns (see instruction()). */
+  private readonly parsed = new Map<string, InstructionStatement>();
   private globalLabel = '';
   private currentSection = -1;
   private defaultRel = false;
@@ -239,7 +242,12 @@ class Parser {
   }
 
   private isKeyword(lower: string): boolean {
-    return DIRECTIVES.has(lower) || lower in DATA_UNITS || lower in RES_UNITS || lower in PREFIXES || lookupForms(lower) !== undefined;
+    let known = KEYWORDS.get(lower);
+    if (known === undefined) {
+      known = DIRECTIVES.has(lower) || lower in DATA_UNITS || lower in RES_UNITS || lower in PREFIXES || lookupForms(lower) !== undefined;
+      if (KEYWORDS.size < 100_000) KEYWORDS.set(lower, known);
+    }
+    return known;
   }
 
   private defineName(t: Token): string {
@@ -360,10 +368,19 @@ class Parser {
   }
 
   private instruction(cur: Cursor, times: Expr | undefined, start: number): void {
+    const first = cur.pos;
+    // The same tokens at the same columns parse to the same symbol-free operands: reuse them.
+    let key = '';
+    for (let i = first; i < cur.tokens.length; i++) key += `${cur.tokens[i].start}:${cur.tokens[i].text} `;
+    const seen = this.parsed.get(key);
+    if (seen) {
+      cur.pos = cur.tokens.length;
+      this.statements.push({ ...seen, loc: this.at(start, cur.lineLength), times, fixed: seen.fixed, near: false, size: 0, sizedWith: undefined });
+      return;
+    }
     let lock = false;
     let rep = RepPrefixKind.None;
     let operandSize = 0;
-    const first = cur.pos;
     let t = cur.next();
     for (;;) {
       const prefix = t.kind === TokenKind.Ident ? PREFIXES[t.text.toLowerCase()] : undefined;
@@ -396,11 +413,12 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    this.statements.push({
+    const statement: InstructionStatement = {
       k: 'instr', loc: this.at(start, cur.lineLength), mnemonic: found.name, forms, ops, prefixes: { lock, rep }, operandSize, times,
-      text: cur.tokens.slice(first).map((x) => x.text).join(' '),
-      fixed: undefined, near: false, size: 0,
-    });
+      text: key, fixed: undefined, near: false, size: 0,
+    };
+    this.statements.push(statement);
+    if (ops.every(isSymbolFree) && this.parsed.size < 100_000) this.parsed.set(key, statement);
   }
 
   private operand(cur: Cursor): Operand {
@@ -448,6 +466,19 @@ class Parser {
     }
     this.switchSection(name, attributes, this.at(keyword.start, cur.lineLength));
   }
+}
+
+function isSymbolFree(op: Operand): boolean {
+  if (op.t === 'reg') return true;
+  if (op.t === 'mem') return op.rel === undefined && op.base !== Register.RIP && (!op.disp || !hasSymbol(op.disp));
+  return !hasSymbol(op.expr);
+}
+
+export function hasSymbol(e: Expr): boolean {
+  if (e.k === 'sym') return true;
+  if (e.k === 'un') return hasSymbol(e.a);
+  if (e.k === 'bin') return hasSymbol(e.a) || hasSymbol(e.b);
+  return false;
 }
 
 /** `%include "x"` is relative to the including file's directory (absolute paths stay as they are). */

@@ -50,6 +50,18 @@ describe('directives', () => {
     expect(errorsOf('%include "self.fred"', { fileName: 'self.fred', readFile: () => '%include "self.fred"' }).some((e) => /nested more than/.test(e))).toBe(true);
   });
 
+  it('accepts segment, global, alignb, %assign and %undef', () => {
+    expect(bytesOf('global _start\nsegment .text\n_start: nop')).toBe('90');
+    expect(bytesOf('%assign N 2*3\ndb N\n%define X 1\n%undef X\nX equ 9\ndb X')).toBe('0609');
+    const r = asm('section .data\ndb 1\nalignb 8\ndb 2');
+    expect(Buffer.from(r.image.sections[0].bytes).toString('hex')).toBe('010000000000000002');
+    expect(errorsOf('%macro foo 0')[0]).toMatch(/unsupported preprocessor directive '%macro'/);
+  });
+
+  it('repeats relative instructions with their own displacement each time', () => {
+    expect(bytesOf('x: times 2 lea rax, [rel x]')).toBe('488d05f9ffffff' + '488d05f2ffffff');
+  });
+
   it('bits 64 is accepted, other modes are errors', () => {
     expect(errorsOf('bits 64')).toEqual([]);
     expect(errorsOf('bits 32')).toEqual(['1:6: only bits 64 is supported (the guest runs in 64-bit mode)']);

@@ -46,6 +46,12 @@ describe('operands', () => {
     expect(errorsOf('mov dword [rax], bl')[0]).toMatch(/invalid combination of operands for 'mov'/);
   });
 
+  it('encodes indirect and far branches', () => {
+    expect(bytesOf('call rax\njmp [rax]\njmp qword [rax]\ncall far [rax]')).toBe('ffd0' + 'ff20' + 'ff20' + 'ff18');
+    expect(bytesOf('jmp short x\nx:')).toBe('eb00');
+    expect(errorsOf('jmp short x\ntimes 200 nop\nx:')[0]).toMatch(/out of range/);
+  });
+
   it('encodes control, debug and segment registers', () => {
     expect(bytesOf('mov cr4, rax')).toBe('0f22e0');
     expect(bytesOf('mov rax, cr8')).toBe('440f20c0');
