@@ -73,6 +73,8 @@ suite('fred-asm language', () => {
     const tracker = vscode.debug.registerDebugAdapterTrackerFactory('fred', {
       createDebugAdapterTracker: () => ({
         onDidSendMessage: (m) => { if (m.type === 'response') seen.push(`${m.command}:${m.success}`); },
+        onError: (e) => seen.push(`error: ${e && e.message}`),
+        onExit: (code, signal) => seen.push(`adapter exited (code ${code}, signal ${signal})`),
       }),
     });
     try {
@@ -87,14 +89,14 @@ suite('fred-asm language', () => {
           type: 'fred', request: 'launch', name: 'exthost', program: file('msr.fred'), stopOnEntry: true,
         });
       } catch (e) {
-        assert.match(String(e && e.message), /FRED Lab/);
+        assert.match(String(e && e.message), /FRED Lab/, `adapter messages: ${seen.join(', ') || 'none'}`);
       }
       if (started && vscode.debug.activeDebugSession) {
         await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
         await Promise.race([ended, new Promise((r) => setTimeout(r, 10_000))]);
       }
-      assert.ok(seen.includes('initialize:true'), `adapter responses: ${seen.join(', ')}`);
-      assert.ok(seen.some((s) => s.startsWith('launch:')), `adapter responses: ${seen.join(', ')}`);
+      assert.ok(seen.includes('initialize:true'), `adapter messages: ${seen.join(', ') || 'none'}`);
+      assert.ok(seen.some((s) => s.startsWith('launch:')), `adapter messages: ${seen.join(', ')}`);
     } finally {
       tracker.dispose();
     }

@@ -146,7 +146,14 @@ export const smoke = {
       const toolbar = page.locator('.debug-toolbar');
       // (A launch error from the adapter comes as a modal dialog with "Open 'launch.json'".)
       const adapterMessage = page.locator('.monaco-dialog-box', { hasText: 'FRED Lab' });
-      await toolbar.or(adapterMessage).first().waitFor({ timeout: 30_000 });
+      try {
+        await toolbar.or(adapterMessage).first().waitFor({ timeout: 30_000 });
+      } catch {
+        const toasts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+        await page.keyboard.press('Control+Shift+Y'); // Debug Console: the adapter's stderr lands there
+        const consoleText = await page.locator('.repl').innerText({ timeout: 5000 }).catch(() => '');
+        throw new Error(`F5 gave neither a debug session nor the adapter's message within 30 s; notifications: ${JSON.stringify(toasts)}; debug console: ${JSON.stringify(consoleText.slice(0, 500))}`);
+      }
       const picker = await page.locator('.quick-input-widget').isVisible();
       if (picker) throw new Error('F5 opened a picker instead of starting the fred debugger');
       await shot('f5');
