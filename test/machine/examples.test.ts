@@ -23,4 +23,13 @@ describe('examples', () => {
     expect(deliveries[0]).toMatchObject({ mechanism: 'idt', type: 6, vector: 3, fromCpl: 0 });
     expect(machine.trace.records.map((r) => r.kind)).toEqual(['output', 'delivery', 'output', 'return', 'output', 'debugExit']);
   });
+
+  test('usermode.fred: ring 3, SYSCALL/SYSRET, a #PF from ring 3 on the RSP0 stack, exit code 7', () => {
+    const { machine, stop } = runExample('usermode.fred');
+    expect(stop).toMatchObject({ reason: 'debugExit', exitCode: 7 });
+    expect(machine.output).toBe('user: hello from ring 3\nkernel: page fault from ring 3, error code 6\nuser: back after the page fault\n');
+    const pf = machine.trace.records.find((r): r is DeliveryRecord => r.kind === 'delivery');
+    expect(pf).toMatchObject({ vector: 14, errorCode: 6, fromCpl: 3, stackSwitched: true, frameAddress: 0x20000n - 48n });
+    expect(machine.trace.records.filter((r) => r.kind === 'return').map((r) => (r as { instruction: string }).instruction)).toEqual(['iretq', 'sysret', 'iretq', 'sysret']);
+  });
 });
