@@ -7,14 +7,13 @@
 import type { Cpu } from '../cpu/cpu';
 import type { Mmu } from '../memory/mmu';
 import { PAGE_SIZE } from '../memory/physical';
-import { flatCode, flatData } from '../cpu/segments';
 import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical } from '../cpu/state';
 import { AC, RF } from '../cpu/flags';
 import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, linearBig, readFredMsr, setCurrentStackLevel } from './fredState';
+import { FRED_MSR, currentStackLevel, flatSegment, linearBig, readFredMsr, setCurrentStackLevel } from './fredState';
 import type { EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -128,8 +127,8 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   // Commit (§3.6).
   if (cpl === 3) {
     const sel = readFredMsr(c, FRED_MSR.STAR).hi & 0xffff; // STAR[47:32]
-    c.seg[CS] = flatCode(sel & 0xfffc, 0, true);
-    c.seg[SS] = flatData((sel + 8) & 0xfffc, 0);
+    c.seg[CS] = flatSegment('code64', sel & 0xfffc, 0);
+    c.seg[SS] = flatSegment('data', (sel + 8) & 0xfffc, 0);
     swapGsBase(c);
   }
   c.rip = entryRip;

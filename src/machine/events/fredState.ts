@@ -4,6 +4,8 @@
 // per MSR by value (bigints compare by value), so a hot delivery loop does no bigint arithmetic.
 import { msrByName } from '../../arch/index';
 import type { Cpu } from '../cpu/cpu';
+import { flatCode, flatData } from '../cpu/segments';
+import type { Segment } from '../cpu/state';
 
 function index(name: string): number {
   const def = msrByName(name);
@@ -93,4 +95,20 @@ export function linearBig(n: number): bigint {
     bigCache.set(n, v);
   }
   return v;
+}
+
+const flatSegments = new Map<number, Segment>();
+
+/**
+ * The flat segments FRED loads (ring-3 delivery: STAR selectors at DPL 0; ERETU fast paths: DPL 3),
+ * shared and frozen: they are values, and a ring change should not allocate them each time.
+ */
+export function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl: number): Segment {
+  const key = sel | (dpl << 16) | ((kind === 'code64' ? 0 : kind === 'code32' ? 1 : 2) << 18);
+  let s = flatSegments.get(key);
+  if (s === undefined) {
+    s = Object.freeze(kind === 'data' ? flatData(sel, dpl) : flatCode(sel, dpl, kind === 'code64'));
+    flatSegments.set(key, s);
+  }
+  return s;
 }

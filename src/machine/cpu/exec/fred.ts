@@ -5,12 +5,12 @@ import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
 import { deliverEvent } from '../../events/deliver';
 import { OTHER_EVENT } from '../../events/event';
 import { swapGsBase } from '../../events/fred';
-import { FRED_MSR, currentStackLevel, fredEnabled, linearBig, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
+import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, linearBig, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import { PAGE_SIZE } from '../../memory/physical';
 import type { DecodedInsn } from '../decode';
 import { AC, IF, TF } from '../flags';
-import { codeSegment, flatCode, flatData, loadSegment, readDescriptor } from '../segments';
+import { codeSegment, loadSegment, readDescriptor } from '../segments';
 import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '../state';
 import type { Helper } from './integer';
 import { readOp } from './operands';
@@ -136,11 +136,11 @@ export function eretu(c: Cpu, d: DecodedInsn): void {
   const base = (readFredMsr(c, FRED_MSR.STAR).hi >>> 16) & 0xffff;
   let cs: Segment, ss: Segment;
   if (csSel === ((base + 16) & 0xffff) && ssSel === ((base + 8) & 0xffff)) {
-    cs = flatCode(csSel, 3, true);
-    ss = flatData(ssSel, 3);
+    cs = flatSegment('code64', csSel, 3);
+    ss = flatSegment('data', ssSel, 3);
   } else if (csSel === base && ssSel === ((base + 8) & 0xffff)) {
-    cs = flatCode(csSel, 3, false);
-    ss = flatData(ssSel, 3);
+    cs = flatSegment('code32', csSel, 3);
+    ss = flatSegment('data', ssSel, 3);
   } else {
     [cs, ss] = loadUserSegments(c, csSel, ssSel);
   }
