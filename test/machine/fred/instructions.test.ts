@@ -203,3 +203,36 @@ describe('enabling FRED (§1.1, §1.2, §2)', () => {
   });
 });
 
+
+describe('checks that come before the privilege checks (§1.3, §5.2–§5.3)', () => {
+  it.each([['swapgs'], ['sysretq']])('%s at CPL 3 under FRED is #UD, not #GP', (insn) => {
+    const r = run({ body: toUser(), user: `at: ${insn}` });
+    expect(r.m.getRip()).toBe(r.sym('fred_entry') + 1n);
+    const f = frameAt(r.m, rsp(r.m));
+    expect(f.ss).toMatchObject({ type: 3, vector: 6 });
+    expect(f.rip).toBe(r.sym('at'));
+  });
+
+  it('SYSCALL in compatibility mode is #UD under FRED', () => {
+    const r = run({ body: toUser('0x2', '0x23'), user: 'at: syscall' });
+    const f = frameAt(r.m, rsp(r.m));
+    expect(f.ss).toMatchObject({ type: 3, vector: 6, l: false });
+    expect([f.rip, f.csWord]).toEqual([r.sym('at'), 0x23n]);
+  });
+
+  it('SYSENTER in compatibility mode is delivered (type 7 vector 2, 64-bit bit clear)', () => {
+    const r = run({ body: toUser('0x2', '0x23'), user: 'sysenter\nafter:' });
+    const f = frameAt(r.m, rsp(r.m));
+    expect(f.ss).toMatchObject({ type: 7, vector: 2, l: false, insnLen: 2, swevent: true });
+    expect([f.rip, f.csWord]).toEqual([r.sym('after'), 0x23n]);
+  });
+});
+
+describe('ERETx pops are speculative (§4.2)', () => {
+  it.each([['erets'], ['eretu']])('%s: a #PF while reading the frame leaves RSP unchanged', (insn) => {
+    const r = run({ stklvls: '1 << 28', body: `mov rsp, 0x40000000\nat: ${insn}` });
+    expectKernelFault(r, 14, 0n);
+    const f = frameAt(r.m, rsp(r.m));
+    expect([f.rsp, f.eventData]).toEqual([0x40000000n, 0x40000008n]);
+  });
+});
