@@ -401,15 +401,28 @@ export class Machine {
     }
   }
 
-  tryReadMemory(address: bigint, length: number): { ok: true; bytes: Uint8Array } | { ok: false; address: bigint; message: string } {
-    const out = new Uint8Array(length);
-    const start = toLinear(address);
+  /** Physical addresses of `length` bytes from `start`, one page walk per page; or the first unmapped address. */
+  private physicalRange(start: number, length: number): number[] | { ok: false; address: bigint; message: string } {
+    const out: number[] = [];
+    let page = NaN, frame = 0;
     for (let k = 0; k < length; k++) {
-      const pa = this.translateQuietly(start + k);
-      if (pa === undefined) return { ok: false, address: fromLinear(start + k), message: `linear address 0x${fromLinear(start + k).toString(16)} is not mapped` };
-      out[k] = this.mem.bytes[pa];
+      const lin = start + k;
+      const base = Math.floor(lin / PAGE_SIZE) * PAGE_SIZE;
+      if (base !== page) {
+        const pa = this.translateQuietly(base);
+        if (pa === undefined || pa + PAGE_SIZE > this.mem.size) return { ok: false, address: fromLinear(lin), message: `linear address 0x${fromLinear(lin).toString(16)} is not mapped` };
+        page = base;
+        frame = pa;
+      }
+      out.push(frame + (lin - base));
     }
-    return { ok: true, bytes: out };
+    return out;
+  }
+
+  tryReadMemory(address: bigint, length: number): { ok: true; bytes: Uint8Array } | { ok: false; address: bigint; message: string } {
+    const pas = this.physicalRange(toLinear(address), length);
+    if (!Array.isArray(pas)) return pas;
+    return { ok: true, bytes: Uint8Array.from(pas, (pa) => this.mem.bytes[pa]) };
   }
 
   /** Read linear memory; throws MemoryAccessError naming the first unmapped address. */
@@ -420,13 +433,8 @@ export class Machine {
   }
 
   tryWriteMemory(address: bigint, bytes: Uint8Array): { ok: true } | { ok: false; address: bigint; message: string } {
-    const start = toLinear(address);
-    const pas: number[] = [];
-    for (let k = 0; k < bytes.length; k++) {
-      const pa = this.translateQuietly(start + k);
-      if (pa === undefined) return { ok: false, address: fromLinear(start + k), message: `linear address 0x${fromLinear(start + k).toString(16)} is not mapped` };
-      pas.push(pa);
-    }
+    const pas = this.physicalRange(toLinear(address), bytes.length);
+    if (!Array.isArray(pas)) return pas;
     pas.forEach((pa, k) => this.mem.write8(pa, bytes[k]));
     return { ok: true };
   }

@@ -105,13 +105,26 @@ export function decodeInstruction(bytes: Uint8Array, rip: number, bitness: 64 | 
   decoder.decodeOut(insn);
   decoder.free();
   try {
-    return flatten(insn, bytes, rip);
+    return flatten(insn, bytes, rip, bitness);
   } finally {
     insn.free();
   }
 }
 
-function flatten(insn: Instruction, bytes: Uint8Array, rip: number): DecodedInsn {
+/** Intel-syntax text of the instruction in `bytes` at `rip`. */
+export function formatInstruction(bytes: Uint8Array, rip: number, bitness: 64 | 32): string {
+  const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
+  decoder.ip = BigInt.asUintN(64, BigInt(rip));
+  const insn = decoder.decode();
+  decoder.free();
+  try {
+    return insn.isInvalid ? `(bad) ${[...bytes.slice(0, Math.max(1, insn.length || 1))].map((b) => b.toString(16).padStart(2, '0')).join(' ')}` : formatter.format(insn);
+  } finally {
+    insn.free();
+  }
+}
+
+function flatten(insn: Instruction, bytes: Uint8Array, rip: number, bitness: 64 | 32): DecodedInsn {
   const length = insn.length;
   const d: DecodedInsn = {
     rip,
@@ -137,7 +150,10 @@ function flatten(insn: Instruction, bytes: Uint8Array, rip: number): DecodedInsn
     flagsRead: insn.rflagsRead,
     flagsWritten: insn.rflagsModified,
     invalid: insn.isInvalid,
-    text: insn.isInvalid ? `(bad) ${[...bytes.slice(0, Math.max(1, length))].map((b) => b.toString(16).padStart(2, '0')).join(' ')}` : formatter.format(insn),
+    // Formatting costs more than decoding: only messages and the debugger need the text.
+    get text(): string {
+      return formatInstruction(bytes, rip, bitness);
+    },
   };
   if (d.invalid) {
     d.length = d.length || 1;
