@@ -10,6 +10,7 @@ import { fromLinear } from '../state';
 const CR0_PE = 1n, CR0_TS = 8n, CR0_NW = 1n << 29n, CR0_CD = 1n << 30n, CR0_PG = 1n << 31n;
 const CR4_PAE = 1n << 5n, CR4_PGE = 1n << 7n, CR4_PCIDE = 1n << 17n, CR4_FRED = 1n << 32n, CR4_DE = 1n << 3n;
 const EFER_LMA = 1n << 10n;
+const X2APIC_TPR = 0x808;
 const CR4_CET = 1n << 23n; // FRED hook: CET is not supported (stop, see writeControlRegister)
 /** CR4 bits this CPU model lets software set (the rest are reserved here: no VMX-in-guest, PKE, CET, LA57, PCID). */
 const CR4_SUPPORTED = 0x1n | 0x2n | 0x4n | 0x8n | 0x10n | CR4_PAE | 0x40n | CR4_PGE | 0x100n | 0x200n | 0x400n | 0x800n | (1n << 16n) | (1n << 20n) | (1n << 21n) | CR4_FRED;
@@ -57,10 +58,13 @@ export function writeControlRegister(c: Cpu, cr: number, value: bigint): void {
       c.onTranslationChange();
       return;
     }
-    case 8:
+    case 8: {
       if (value >> 4n) throw crFault(c, 8, value, 'CR8 bits 63:4 must be 0');
+      // CR8 is the task-priority class: it writes APIC TPR[7:4] (SDM Vol. 3A §11.8.6.1).
       c.cr8 = value;
+      c.bus.deviceMsrWrite(X2APIC_TPR, value << 4n);
       return;
+    }
   }
   throw new CpuFault(UD, undefined, undefined, `CR${cr} does not exist`);
 }
@@ -71,7 +75,10 @@ export function readControlRegister(c: Cpu, cr: number): bigint {
     case 2: return c.cr2;
     case 3: return c.cr3;
     case 4: return c.cr4;
-    case 8: return c.cr8;
+    case 8: {
+      const tpr = c.bus.deviceMsrRead(X2APIC_TPR);
+      return tpr?.ok ? (tpr.value >> 4n) & 0xfn : c.cr8;
+    }
   }
   throw new CpuFault(UD, undefined, undefined, `CR${cr} does not exist`);
 }
