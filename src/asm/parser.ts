@@ -4,7 +4,8 @@ import { Register, RepPrefixKind } from './iced';
 import { AsmError } from './errors';
 import { Cursor } from './cursor';
 import { evaluateConstant, parseExpression, type Expr } from './expression';
-import { lookupForms } from './forms';
+import { lookupForms, type Form } from './forms';
+import type { Prefixes } from './encoder';
 import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
 import { isRegisterName } from './registers';
@@ -64,6 +65,8 @@ class Parser {
   private readonly defines = new Map<string, Token[]>();
   /** Symbol-free instructions by their tokens and columns (see instruction()). */
   private readonly parsed = new Map<string, InstructionStatement>();
+  private defineGeneration = 0;
+  private lineText = '';
   private globalLabel = '';
   private currentSection = -1;
   private defaultRel = false;
@@ -104,12 +107,14 @@ class Parser {
   }
 
   private parseLine(text: string, file: string): void {
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith('%')) return this.preprocessorLine(text, file);
+    let i = 0;
+    while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    if (text.charCodeAt(i) === 37 /* % */) return this.preprocessorLine(text, file);
     const raw = tokenize(text);
     if (raw.length === 0) return;
     const tokens = this.substitute(raw, 0);
-    if (tokens.length === 0) return; // a %define that expands to nothing
+    if (tokens.length === 0) return;
+    this.lineText = text; // a %define that expands to nothing
     const cur = new Cursor(tokens, text.length);
     this.statementsOf(cur);
   }
@@ -122,6 +127,7 @@ class Parser {
     const directive = m?.[1].toLowerCase() ?? '';
     const rest = m?.[2] ?? '';
     const restStart = text.length - rest.length;
+    if (directive === 'define' || directive === 'xdefine' || directive === 'assign' || directive === 'undef') this.defineGeneration++;
     if (directive === 'define' || directive === 'xdefine' || directive === 'assign') {
       const tokens = tokenize(rest).map((t) => ({ ...t, start: t.start + restStart, end: t.end + restStart }));
       const name = tokens[0];
@@ -354,7 +360,7 @@ class Parser {
         } else items.push(this.expression(cur));
       } while (cur.eat(','));
       this.endOfLine(cur);
-      this.statements.push({ k: 'data', loc: this.at(start, cur.lineLength), unit: DATA_UNITS[word], items, times, size: 0 });
+      this.statements.push({ k: 'data', loc: this.at(start, cur.lineLength), unit: DATA_UNITS[word], items, times, size: 0, one: undefined });
       return;
     }
     if (t.kind === TokenKind.Ident && word in RES_UNITS) {
@@ -370,12 +376,12 @@ class Parser {
   private instruction(cur: Cursor, times: Expr | undefined, start: number): void {
     const first = cur.pos;
     // The same tokens at the same columns parse to the same symbol-free operands: reuse them.
-    let key = '';
-    for (let i = first; i < cur.tokens.length; i++) key += `${cur.tokens[i].start}:${cur.tokens[i].text} `;
+    // (Raw text from the first token, with the %define generation: equal keys mean equal tokens and columns.)
+    const key = `${this.defineGeneration}:${cur.tokens[first].start}:${this.lineText.slice(cur.tokens[first].start)}`;
     const seen = this.parsed.get(key);
     if (seen) {
       cur.pos = cur.tokens.length;
-      this.statements.push({ ...seen, loc: this.at(start, cur.lineLength), times, fixed: seen.fixed, near: false, size: 0, sizedWith: undefined });
+      this.statements.push(instructionStatement(this.at(start, cur.lineLength), seen.mnemonic, seen.forms, seen.ops, seen.prefixes, seen.operandSize, times, key));
       return;
     }
     let lock = false;
@@ -413,10 +419,7 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    const statement: InstructionStatement = {
-      k: 'instr', loc: this.at(start, cur.lineLength), mnemonic: found.name, forms, ops, prefixes: { lock, rep }, operandSize, times,
-      text: key, fixed: undefined, near: false, size: 0,
-    };
+    const statement = instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, { lock, rep }, operandSize, times, key);
     this.statements.push(statement);
     if (ops.every(isSymbolFree) && this.parsed.size < 100_000) this.parsed.set(key, statement);
   }
@@ -466,6 +469,11 @@ class Parser {
     }
     this.switchSection(name, attributes, this.at(keyword.start, cur.lineLength));
   }
+}
+
+/** One object shape for every instruction statement (the layout loop stays monomorphic). */
+function instructionStatement(loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined, text: string): InstructionStatement {
+  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, text, fixed: undefined, near: false, size: 0, sizedWith: undefined };
 }
 
 function isSymbolFree(op: Operand): boolean {

@@ -13,27 +13,26 @@ export interface SourceMapEntry extends SourceLocation {
 }
 
 export class SourceMap {
-  /** Entries sorted by address; ranges do not overlap. */
-  readonly entries: readonly SourceMapEntry[];
-  private readonly byLine = new Map<string, bigint[]>();
+  private sorted: SourceMapEntry[] | undefined;
+  private byLine: Map<string, bigint[]> | undefined;
 
-  constructor(entries: SourceMapEntry[]) {
-    this.entries = entries.filter((e) => e.size > 0).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-    for (const e of this.entries) {
-      const key = `${e.file}\n${e.line}`;
-      const list = this.byLine.get(key);
-      if (list) list.push(e.address);
-      else this.byLine.set(key, [e.address]);
-    }
+  /** `entries` need not be sorted; the indexes are built on first use (assembling does not pay for them). */
+  constructor(private readonly raw: SourceMapEntry[]) {}
+
+  /** Entries sorted by address; ranges do not overlap. */
+  get entries(): readonly SourceMapEntry[] {
+    this.sorted ??= this.raw.filter((e) => e.size > 0).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    return this.sorted;
   }
 
   /** The statement whose bytes contain `address`, or undefined. */
   addressToLocation(address: bigint): SourceMapEntry | undefined {
+    const entries = this.entries;
     let lo = 0;
-    let hi = this.entries.length - 1;
+    let hi = entries.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const e = this.entries[mid];
+      const e = entries[mid];
       if (address < e.address) hi = mid - 1;
       else if (address >= e.address + BigInt(e.size)) lo = mid + 1;
       else return e;
@@ -43,6 +42,15 @@ export class SourceMap {
 
   /** Start addresses of the byte ranges emitted by `file:line`, ascending (empty when the line emits nothing). */
   locationToAddresses(file: string, line: number): bigint[] {
+    if (!this.byLine) {
+      this.byLine = new Map();
+      for (const e of this.entries) {
+        const key = `${e.file}\n${e.line}`;
+        const list = this.byLine.get(key);
+        if (list) list.push(e.address);
+        else this.byLine.set(key, [e.address]);
+      }
+    }
     return [...(this.byLine.get(`${file}\n${line}`) ?? [])];
   }
 }

@@ -40,14 +40,14 @@ export interface InstructionStatement {
   near: boolean;
   size: number;
   /** Size of one repetition and the operand values it was computed with (layout passes). */
-  sizedWith?: { readonly values: readonly (Value | undefined)[]; readonly size: number };
+  sizedWith: { readonly values: readonly (Value | undefined)[]; readonly size: number } | undefined;
 }
 
 export type Statement =
   | { readonly k: 'label'; readonly loc: Loc; readonly name: string }
   | { readonly k: 'equ'; readonly loc: Loc; readonly name: string; readonly expr: Expr }
   | InstructionStatement
-  | { readonly k: 'data'; readonly loc: Loc; readonly unit: number; readonly items: readonly (Expr | Uint8Array)[]; readonly times: Expr | undefined; size: number; one?: number }
+  | { readonly k: 'data'; readonly loc: Loc; readonly unit: number; readonly items: readonly (Expr | Uint8Array)[]; readonly times: Expr | undefined; size: number; one: number | undefined }
   | { readonly k: 'res'; readonly loc: Loc; readonly unit: number; readonly count: Expr; readonly times: Expr | undefined; size: number }
   | { readonly k: 'align'; readonly loc: Loc; readonly boundary: Expr; readonly reserve: boolean; size: number }
   | { readonly k: 'section'; readonly loc: Loc; readonly index: number }
