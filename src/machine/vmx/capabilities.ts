@@ -116,10 +116,16 @@ export interface VmxCapabilityOptions {
 export interface VmxCapabilities {
   readonly fred: boolean;
   readonly physicalAddressBits: number;
-  /** IA32_VMX_* MSR values by index (0x480–0x493). */
+  /** IA32_VMX_* MSR values by index (0x480–0x493). Plain data: a variant is `{ ...caps, msrs: new Map(…) }`. */
   readonly msrs: ReadonlyMap<number, bigint>;
-  /** Value of a capability MSR by name (`IA32_VMX_BASIC`); throws on a name that is not one. */
-  msr(name: string): bigint;
+}
+
+/** Value of a capability MSR by name (`IA32_VMX_BASIC`) or index; throws on one that is not a capability MSR. */
+export function capabilityMsr(caps: VmxCapabilities, msr: string | number): bigint {
+  const def = typeof msr === 'number' ? msrByIndex(msr) : msrByName(msr);
+  const v = def ? caps.msrs.get(def.index) : undefined;
+  if (v === undefined) throw new RangeError(`'${msr}' is not a VMX capability MSR`);
+  return v;
 }
 
 /** Build the capability MSRs of this CPU. */
@@ -170,19 +176,11 @@ export function vmxCapabilities(options: VmxCapabilityOptions = {}): VmxCapabili
     ['IA32_VMX_EXIT_CTLS2', fred ? 3n : 0n],
   ];
   const msrs = new Map<number, bigint>(values.map(([name, v]) => [msrByName(name)!.index, v]));
-  return {
-    fred, physicalAddressBits, msrs,
-    msr(name: string): bigint {
-      const def = msrByName(name);
-      const v = def ? msrs.get(def.index) : undefined;
-      if (v === undefined) throw new RangeError(`'${name}' is not a VMX capability MSR`);
-      return v;
-    },
-  };
+  return { fred, physicalAddressBits, msrs };
 }
 
 /** Capability MSRs that hold only allowed-1 bits (64-bit controls, SDM A.3.4, vmx-fred.md §1.4). */
-const ALLOWED1_ONLY = new Set(['IA32_VMX_PROCBASED_CTLS3', 'IA32_VMX_EXIT_CTLS2']);
+export const ALLOWED1_ONLY_CAPABILITIES: ReadonlySet<string> = new Set(['IA32_VMX_PROCBASED_CTLS3', 'IA32_VMX_EXIT_CTLS2']);
 
 export interface ControlCheck {
   readonly ok: boolean;
@@ -198,11 +196,9 @@ export interface ControlCheck {
  * allowed-1-only MSRs (0x492, 0x493): value & ~cap = 0 (vmx-fred.md §1.4).
  */
 export function controlAllowed(caps: VmxCapabilities, capMsr: string | number, value: bigint): ControlCheck {
-  const def = typeof capMsr === 'number' ? msrByIndex(capMsr) : msrByName(capMsr);
-  const cap = def ? caps.msrs.get(def.index) : undefined;
-  if (!def || cap === undefined) throw new RangeError(`'${capMsr}' is not a VMX capability MSR`);
+  const cap = capabilityMsr(caps, capMsr);
   const v = BigInt.asUintN(64, value);
-  if (ALLOWED1_ONLY.has(def.name)) {
+  if (ALLOWED1_ONLY_CAPABILITIES.has((typeof capMsr === 'number' ? msrByIndex(capMsr) : msrByName(capMsr))!.name)) {
     const notAllowed = v & ~cap;
     return { ok: notAllowed === 0n, missing: 0n, notAllowed };
   }

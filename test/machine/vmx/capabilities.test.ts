@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROL_FIELD_LAYOUTS, CR4_BITS, msrIndex } from '../../../src/arch/index';
-import { controlAllowed, vmxCapabilities, VMX_MISC_BITS } from '../../../src/machine/vmx/capabilities';
+import { capabilityMsr, controlAllowed, vmxCapabilities, VMX_MISC_BITS } from '../../../src/machine/vmx/capabilities';
 
 const fred = vmxCapabilities();
 const bare = vmxCapabilities({ fred: false });
@@ -13,7 +13,7 @@ describe('VMX capability MSRs (vmx-fred.md §1.4, §1.15)', () => {
   });
 
   it('IA32_VMX_BASIC: revision, 4 KiB VMCS, WB, TRUE_CTLS (55), bit 56, nested exception (58) only with FRED', () => {
-    const b = fred.msr('IA32_VMX_BASIC');
+    const b = capabilityMsr(fred, 'IA32_VMX_BASIC');
     expect(b & 0x7fff_ffffn).toBeGreaterThan(0n);
     expect((b >> 32n) & 0x1fffn).toBe(0x1000n);
     expect((b >> 50n) & 0xfn).toBe(6n);
@@ -21,18 +21,18 @@ describe('VMX capability MSRs (vmx-fred.md §1.4, §1.15)', () => {
     expect((b >> 56n) & 1n).toBe(1n);
     expect((b >> 58n) & 1n).toBe(1n);
     expect(b & (0x1fn << 59n | 1n << 57n | 1n << 31n)).toBe(0n); // reserved bits
-    expect((bare.msr('IA32_VMX_BASIC') >> 58n) & 1n).toBe(0n);
-    expect((vmxCapabilities({ noErrorCodeCheck: false }).msr('IA32_VMX_BASIC') >> 56n) & 1n).toBe(0n);
+    expect((capabilityMsr(bare, 'IA32_VMX_BASIC') >> 58n) & 1n).toBe(0n);
+    expect((capabilityMsr(vmxCapabilities({ noErrorCodeCheck: false }), 'IA32_VMX_BASIC') >> 56n) & 1n).toBe(0n);
   });
 
   it('exit controls advertise bit 31 and entry controls bit 23 only with FRED, in both plain and TRUE MSRs', () => {
     for (const name of ['IA32_VMX_EXIT_CTLS', 'IA32_VMX_TRUE_EXIT_CTLS']) {
-      expect((hi(fred.msr(name)) >> 31n) & 1n).toBe(1n);
-      expect((hi(bare.msr(name)) >> 31n) & 1n).toBe(0n);
+      expect((hi(capabilityMsr(fred, name)) >> 31n) & 1n).toBe(1n);
+      expect((hi(capabilityMsr(bare, name)) >> 31n) & 1n).toBe(0n);
     }
     for (const name of ['IA32_VMX_ENTRY_CTLS', 'IA32_VMX_TRUE_ENTRY_CTLS']) {
-      expect((hi(fred.msr(name)) >> 23n) & 1n).toBe(1n);
-      expect((hi(bare.msr(name)) >> 23n) & 1n).toBe(0n);
+      expect((hi(capabilityMsr(fred, name)) >> 23n) & 1n).toBe(1n);
+      expect((hi(capabilityMsr(bare, name)) >> 23n) & 1n).toBe(0n);
     }
   });
 
@@ -50,40 +50,40 @@ describe('VMX capability MSRs (vmx-fred.md §1.4, §1.15)', () => {
     ];
     for (const [field, plain, truth, trueAllowed0] of pairs) {
       const d1 = CONTROL_FIELD_LAYOUTS.find((c) => c.field === field)!.default1;
-      expect(lo(fred.msr(plain)), plain).toBe(d1);
-      expect(lo(fred.msr(truth)), truth).toBe(trueAllowed0); // vmx-fred.md §3.4 "true:" masks
-      expect(hi(fred.msr(plain)) & d1).toBe(d1); // allowed-1 includes every bit that must be 1
+      expect(lo(capabilityMsr(fred, plain)), plain).toBe(d1);
+      expect(lo(capabilityMsr(fred, truth)), truth).toBe(trueAllowed0); // vmx-fred.md §3.4 "true:" masks
+      expect(hi(capabilityMsr(fred, plain)) & d1).toBe(d1); // allowed-1 includes every bit that must be 1
     }
   });
 
   it('CR0/CR4 fixed bits: PE, NE, PG and VMXE fixed to 1; CR4_FIXED1 has bit 32 only with FRED', () => {
-    expect(fred.msr('IA32_VMX_CR0_FIXED0')).toBe(0x8000_0021n);
-    expect(fred.msr('IA32_VMX_CR4_FIXED0')).toBe(CR4_BITS.VMXE);
-    expect(fred.msr('IA32_VMX_CR4_FIXED1') & CR4_BITS.FRED).toBe(CR4_BITS.FRED);
-    expect(bare.msr('IA32_VMX_CR4_FIXED1') & CR4_BITS.FRED).toBe(0n);
+    expect(capabilityMsr(fred, 'IA32_VMX_CR0_FIXED0')).toBe(0x8000_0021n);
+    expect(capabilityMsr(fred, 'IA32_VMX_CR4_FIXED0')).toBe(CR4_BITS.VMXE);
+    expect(capabilityMsr(fred, 'IA32_VMX_CR4_FIXED1') & CR4_BITS.FRED).toBe(CR4_BITS.FRED);
+    expect(capabilityMsr(bare, 'IA32_VMX_CR4_FIXED1') & CR4_BITS.FRED).toBe(0n);
   });
 
   it('IA32_VMX_MISC: HLT activity state, 4 CR3 targets, VMWRITE-all (29) clear, zero-length injection (30) by option', () => {
-    const m = fred.msr('IA32_VMX_MISC');
+    const m = capabilityMsr(fred, 'IA32_VMX_MISC');
     expect(m & VMX_MISC_BITS.ACTIVITY_HLT).not.toBe(0n);
     expect((m & VMX_MISC_BITS.CR3_TARGETS) >> 16n).toBe(4n);
     expect(m & VMX_MISC_BITS.VMWRITE_ALL).toBe(0n);
     expect(m & VMX_MISC_BITS.ZERO_LENGTH_INJECTION).toBe(0n);
-    expect(vmxCapabilities({ zeroLengthInjection: true }).msr('IA32_VMX_MISC') & VMX_MISC_BITS.ZERO_LENGTH_INJECTION).not.toBe(0n);
+    expect(capabilityMsr(vmxCapabilities({ zeroLengthInjection: true }), 'IA32_VMX_MISC') & VMX_MISC_BITS.ZERO_LENGTH_INJECTION).not.toBe(0n);
   });
 
   it('IA32_VMX_VMCS_ENUM reports the highest index: injected-event data (0x29) with FRED', () => {
-    expect(fred.msr('IA32_VMX_VMCS_ENUM')).toBe(0x29n << 1n);
-    expect(bare.msr('IA32_VMX_VMCS_ENUM')).toBeLessThan(0x29n << 1n);
+    expect(capabilityMsr(fred, 'IA32_VMX_VMCS_ENUM')).toBe(0x29n << 1n);
+    expect(capabilityMsr(bare, 'IA32_VMX_VMCS_ENUM')).toBeLessThan(0x29n << 1n);
   });
 
   it('EPT/VPID capabilities: 4-level walk, WB, INVEPT and INVVPID', () => {
-    const c = fred.msr('IA32_VMX_EPT_VPID_CAP');
+    const c = capabilityMsr(fred, 'IA32_VMX_EPT_VPID_CAP');
     for (const b of [6n, 14n, 20n, 32n]) expect((c >> b) & 1n).toBe(1n);
   });
 
-  it('msr() rejects a name that is not a capability MSR', () => {
-    expect(() => fred.msr('IA32_EFER')).toThrow(/not a VMX capability MSR/);
+  it('capabilityMsr rejects a name that is not a capability MSR', () => {
+    expect(() => capabilityMsr(fred, 'IA32_EFER')).toThrow(/not a VMX capability MSR/);
   });
 });
 
