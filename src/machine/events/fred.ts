@@ -46,32 +46,38 @@ export function eventStackLevel(c: Cpu, ev: MachineEvent, nested: boolean, cpl: 
 /** The frame as 16 signed 32-bit halves, lowest address first (one scratch buffer: delivery is not re-entrant). */
 const FRAME = new Int32Array(16);
 
-/**
- * Write FRAME at `frame` with supervisor writes, highest quadword first (Bochs order; hardware order is
- * UNCONFIRMED, §11.3). At CPL 0 with RFLAGS.AC = 0 an explicit access is already a supervisor access
- * with the same SMAP outcome, so the MMU's implicit-access mode (a closure) is only needed otherwise.
- */
+// FRAME is written with supervisor writes, highest quadword first (Bochs order; hardware order is
+// UNCONFIRMED, §11.3).
 let frameMmu: Mmu;
 let frameAt = 0;
 
+/** Mmu permission bit "supervisor write" (W_SUP in memory/mmu.ts): what an implicit supervisor write needs. */
+const TLB_SUPERVISOR_WRITE = 2;
+
 function writeQuadwords(): void {
   const m = frameMmu, at = frameAt;
-  // The frame is one 64-byte aligned block, so one page: when the TLB already grants a fast write to
-  // that page (the same test as Mmu.wr64), write the 64 bytes at once; otherwise eight MMU writes.
-  const v = Math.floor(at / PAGE_SIZE), i = v & (m.tag.length - 1);
-  if (m.tag[i] === v && (m.perm[i] & m.wNeed) !== 0) {
-    const p = m.frame[i] + at - v * PAGE_SIZE;
-    for (let k = 15; k >= 0; k--) m.view.setInt32(p + 4 * k, FRAME[k], true);
-    return;
-  }
   for (let k = 7; k >= 0; k--) m.wr64(at + 8 * k, FRAME[2 * k], FRAME[2 * k + 1]);
 }
 
+/**
+ * The frame is one 64-byte aligned block, so one page. When the TLB already grants that page a fast
+ * supervisor write (the MMU grants W_SUP only where an implicit supervisor write may go: SMAP
+ * excludes user pages, code and snapshot pages stay on the slow path) and no watchpoint or alignment
+ * check forces the slow path (wNeed = 0), the 64 bytes are written at once. Otherwise eight MMU
+ * writes, as implicit supervisor accesses unless CPL 0 with RFLAGS.AC = 0 already makes them so.
+ */
 function writeFrame(c: Cpu, frame: number): void {
-  frameMmu = c.m;
+  const m = c.m;
+  const v = Math.floor(frame / PAGE_SIZE), i = v & (m.tag.length - 1);
+  if (m.wNeed !== 0 && m.tag[i] === v && (m.perm[i] & TLB_SUPERVISOR_WRITE) !== 0) {
+    const p = m.frame[i] + frame - v * PAGE_SIZE;
+    for (let k = 15; k >= 0; k--) m.view.setInt32(p + 4 * k, FRAME[k], true);
+    return;
+  }
+  frameMmu = m;
   frameAt = frame;
   if (c.cpl === 0 && (c.flags & AC) === 0) writeQuadwords();
-  else c.m.supervisor(writeQuadwords);
+  else m.supervisor(writeQuadwords);
 }
 
 export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
