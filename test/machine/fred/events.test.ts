@@ -167,3 +167,33 @@ describe('ring 0 hardware events', () => {
     expect(r.m.cpu.nmiBlocked).toBe(true);
   });
 });
+
+describe('frame writes are implicit supervisor accesses', () => {
+  it('with CR4.SMAP, an RSP0 in a user page faults (nested #PF) even after ring 3 used that page', () => {
+    const r = run({
+      stklvls: '1 << 28',
+      setup: `
+        mov     ecx, IA32_FRED_RSP0
+        lea     rax, [rel user_frame_top]
+        xor     edx, edx
+        wrmsr
+        mov     rax, cr4
+        bts     rax, 21                 ; CR4.SMAP
+        mov     cr4, rax`,
+      body: toUser('0x40002'), // RFLAGS.AC = 1 in ring 3 does not matter to implicit accesses
+      user: `
+        lea     rsp, [rel user_frame_top]
+        push    rax                     ; ring 3 writes the page: the TLB holds it for user writes
+        pop     rax
+        at: syscall
+align 64
+        times 256 db 0
+user_frame_top:`,
+    });
+    atUserEntry(r);
+    expect(rsp(r.m)).toBe(STACKS.rsp1 - 64n);
+    expect(r.f.ss).toMatchObject({ type: 3, vector: 14, nested: true });
+    expect(r.f.errorCode).toBe(3n); // present, write, supervisor (implicit) access
+    expect(r.f.eventData).toBe(r.sym('user_frame_top') - 8n);
+  });
+});
