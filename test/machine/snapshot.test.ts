@@ -106,6 +106,21 @@ patch:  mov     al, 1
     m.run(100);
     expect(m.getGpr(0) & 0xffn).toBe(42n);
   });
+  test('a PUSH onto a stack that shares a page with the running code completes before the block ends', () => {
+    const m = machineFor(`
+_start:
+        lea     rsp, [rel stack_top]
+        mov     rax, 0x1234
+        push    rax
+        pop     rbx
+        mov     rcx, rsp
+        hlt
+        times 64 db 0
+stack_top:`);
+    m.run(100);
+    expect(m.getGpr(3)).toBe(0x1234n);
+    expect(m.getGpr(1)).toBe(m.getGpr(4));
+  });
   test('breakpoints stop before the instruction, also inside a hot loop, and resume', () => {
     const image = assembleImage(`
 _start:

@@ -6,7 +6,7 @@
 import type { DecodedInsn } from '../decode';
 import { condition, type Producer } from './conditions';
 import { translate, type Snippet } from './translate';
-import type { CodegenMode } from './emitter';
+import { CODE_WRITTEN, type CodegenMode } from './emitter';
 import { LazyOp } from '../flags';
 
 export const MAX_BLOCK = 64;
@@ -94,7 +94,9 @@ export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: bool
       break;
     }
     parts.push(code);
-    if (s.writes && k < total - 1) parts.push(`if (m.codeWritten) { c.icount += n + ${k + 1}; c.rip = ${d.next}; return; }`);
+    // After a store that went through the MMU (or a helper that may write): did it hit code?
+    if (k < total - 1 && code.includes(CODE_WRITTEN)) parts.push(`if (w === 1) { w = 0; if (m.codeWritten) { c.icount += n + ${k + 1}; c.rip = ${d.next}; return; } }`);
+    else if (k < total - 1 && s.writes && code.includes('c.helper')) parts.push(`if (m.codeWritten) { c.icount += n + ${k + 1}; c.rip = ${d.next}; return; }`);
     if (k === total - 1) parts.push(`c.rip = ${d.next}; break;`);
   }
   const rips = insns.map((d) => d.rip).join(', ');
@@ -105,7 +107,7 @@ const RIPS = [${rips}];
 return function block(c) {
   const r = c.r, F = c.F, m = c.m;
   const T = m.tag, P = m.perm, FR = m.frame, DV = m.view, B = m.bytes, RN = m.rNeed, WN = m.wNeed;
-  let p = 0, q = 0, o = 0, rb = NaN, rf = 0, wb = NaN, wf = 0;
+  let p = 0, q = 0, o = 0, w = 0, rb = NaN, rf = 0, wb = NaN, wf = 0;
   let a = 0, t = 0, u = 0, x = 0, xl = 0, xh = 0, y = 0, yl = 0, yh = 0, z = 0, zl = 0, zh = 0;
   let i = 0, n = 0;
   ${body.declare}

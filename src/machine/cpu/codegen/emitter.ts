@@ -94,6 +94,13 @@ function access(size: number, write: boolean, hit: string, miss: string): string
     `if (T[q] === o && (P[q] & ${need}) !== 0 && a - o * 4096 <= ${last}) { ${base} = o * 4096; ${frame} = FR[q]; p = (${frame} + (a - ${base})) | 0; ${hit} } else { ${miss} } }`;
 }
 
+/**
+ * Marks a store that took the MMU's slow path (`w = 1`): only the slow path can write a page holding
+ * translated code (fast-path write permission is never cached for code pages), so the block checks
+ * for a code write after such an instruction only.
+ */
+export const CODE_WRITTEN = 'w = 1;';
+
 /** Load `size` bytes at `a` into `v`. */
 export function load(size: number, v: string): string {
   switch (size) {
@@ -106,10 +113,10 @@ export function load(size: number, v: string): string {
 
 export function store(size: number, v: string): string {
   switch (size) {
-    case 8: return access(8, true, `DV.setInt32(p, ${v}l, true); DV.setInt32(p + 4, ${v}h, true);`, `m.wr64(a, ${v}l, ${v}h);`);
-    case 4: return access(4, true, `DV.setInt32(p, ${v}, true);`, `m.wr32(a, ${v});`);
-    case 2: return access(2, true, `DV.setUint16(p, ${v}, true);`, `m.wr16(a, ${v});`);
-    default: return access(1, true, `B[p] = ${v};`, `m.wr8(a, ${v});`);
+    case 8: return access(8, true, `DV.setInt32(p, ${v}l, true); DV.setInt32(p + 4, ${v}h, true);`, `m.wr64(a, ${v}l, ${v}h); ${CODE_WRITTEN}`);
+    case 4: return access(4, true, `DV.setInt32(p, ${v}, true);`, `m.wr32(a, ${v}); ${CODE_WRITTEN}`);
+    case 2: return access(2, true, `DV.setUint16(p, ${v}, true);`, `m.wr16(a, ${v}); ${CODE_WRITTEN}`);
+    default: return access(1, true, `B[p] = ${v};`, `m.wr8(a, ${v}); ${CODE_WRITTEN}`);
   }
 }
 
