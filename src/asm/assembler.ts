@@ -200,9 +200,11 @@ export class Assembler implements EvalContext {
 
   /** Instructions without symbols or relative operands are encoded once, before layout. */
   private precomputeFixed(): void {
-    const memo = new Map<string, Uint8Array>();
+    const memos = new Map<number, Map<string, Uint8Array>>();
     for (const s of this.statements) {
       if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
+      let memo = memos.get(s.generation);
+      if (!memo) memos.set(s.generation, (memo = new Map()));
       const known = memo.get(s.text);
       if (known) {
         s.fixed = known;

@@ -63,8 +63,6 @@ class Parser {
   private readonly rows: ListingRow[] = [];
   private readonly diagnostics: Diagnostic[] = [];
   private readonly defines = new Map<string, Token[]>();
-  /** Symbol-free instructions by their tokens and columns (see instruction()). */
-  private readonly parsed = new Map<string, InstructionStatement>();
   private defineGeneration = 0;
   private lineText = '';
   private globalLabel = '';
@@ -376,14 +374,8 @@ class Parser {
   private instruction(cur: Cursor, times: Expr | undefined, start: number): void {
     const first = cur.pos;
     // The same tokens at the same columns parse to the same symbol-free operands: reuse them.
-    // (Raw text from the first token, with the %define generation: equal keys mean equal tokens and columns.)
-    const key = `${this.defineGeneration}:${cur.tokens[first].start}:${this.lineText.slice(cur.tokens[first].start)}`;
-    const seen = this.parsed.get(key);
-    if (seen) {
-      cur.pos = cur.tokens.length;
-      this.statements.push(instructionStatement(this.at(start, cur.lineLength), seen.mnemonic, seen.forms, seen.ops, seen.prefixes, seen.operandSize, times, key));
-      return;
-    }
+    // Raw text from the first token: with the %define generation, equal texts mean equal tokens and columns.
+    const text = this.lineText.slice(cur.tokens[first].start);
     let lock = false;
     let rep = RepPrefixKind.None;
     let operandSize = 0;
@@ -419,9 +411,7 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    const statement = instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, { lock, rep }, operandSize, times, key);
-    this.statements.push(statement);
-    if (ops.every(isSymbolFree) && this.parsed.size < 100_000) this.parsed.set(key, statement);
+    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, { lock, rep }, operandSize, times, text, this.defineGeneration));
   }
 
   private operand(cur: Cursor): Operand {
@@ -472,14 +462,10 @@ class Parser {
 }
 
 /** One object shape for every instruction statement (the layout loop stays monomorphic). */
-function instructionStatement(loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined, text: string): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, text, fixed: undefined, near: false, size: 0, sizedWith: undefined };
-}
-
-function isSymbolFree(op: Operand): boolean {
-  if (op.t === 'reg') return true;
-  if (op.t === 'mem') return op.rel === undefined && op.base !== Register.RIP && (!op.disp || !hasSymbol(op.disp));
-  return !hasSymbol(op.expr);
+function instructionStatement(
+  loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined, text: string, generation: number,
+): InstructionStatement {
+  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, text, generation, fixed: undefined, near: false, size: 0, sizedWith: undefined };
 }
 
 export function hasSymbol(e: Expr): boolean {

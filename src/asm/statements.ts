@@ -32,8 +32,10 @@ export interface InstructionStatement {
   /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
   readonly operandSize: number;
   readonly times: Expr | undefined;
-  /** The instruction's tokens after %define substitution: equal texts of fixed instructions encode equally. */
+  /** Source text from the mnemonic (or prefix) on, and the %define generation it was read in: fixed
+   *  instructions with equal text and generation encode equally. */
   readonly text: string;
+  readonly generation: number;
   /** Bytes known at parse time (no symbols, no relative operands). */
   fixed: Uint8Array | undefined;
   /** Sticky: the short branch form was out of range once, so the near form is used from now on. */
