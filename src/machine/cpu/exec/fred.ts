@@ -8,13 +8,12 @@ import { swapGsBase } from '../../events/fred';
 import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, linearBig, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import { PAGE_SIZE } from '../../memory/physical';
-import type { DecodedInsn } from '../decode';
 import { AC, IF, TF } from '../flags';
 import { codeSegment, loadSegment, readDescriptor } from '../segments';
 import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '../state';
 import type { Helper } from './integer';
 import { readOp } from './operands';
-import { Mnemonic } from '../decode';
+import { Mnemonic, type DecodedInsn } from '../decode';
 
 const TWO32 = 4294967296;
 /** DR6.BS: a pending single-step trap (SDM Vol. 3B §18.2.3). */
@@ -71,7 +70,7 @@ function finishReturn(c: Cpu, ssLo: number): void {
 }
 
 /** ERETS: return from an event handler to ring 0 (§4.2). */
-export function erets(c: Cpu, d: DecodedInsn): void {
+export function erets(c: Cpu, _d: DecodedInsn): void {
   // FRED = 1 and CPL = 0 imply 64-bit mode; ERETS is a 64-bit-only encoding (Bochs decoder: IS64).
   if (!fredEnabled(c) || c.cpl !== 0 || !cs64(c)) throw new CpuFault(UD, undefined, undefined, 'ERETS needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
   const f = popFrame(c);
@@ -99,7 +98,6 @@ export function erets(c: Cpu, d: DecodedInsn): void {
   finishReturn(c, f[SS_LO]);
   if ((oldFlags ^ c.flags) & AC) c.syncPrivilege(); // CPL stays 0; only RFLAGS.AC matters to the MMU
   c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'erets', fromRip: linearBig(fromRip), toCpl: 0, toRip: linearBig(newRip), toRsp: traceRsp(c), cslAfter: newCsl });
-  void d;
 }
 
 /** CS and SS for ERETU's third path: descriptor loads with the checks of IRET to ring 3 (SDM IRET). */
@@ -119,7 +117,7 @@ function loadUserSegments(c: Cpu, csSel: number, ssSel: number): [Segment, Segme
 }
 
 /** ERETU: return from an event handler to ring 3 (§4.3). */
-export function eretu(c: Cpu, d: DecodedInsn): void {
+export function eretu(c: Cpu, _d: DecodedInsn): void {
   if (!fredEnabled(c) || !cs64(c) || c.cpl !== 0) throw new CpuFault(UD, undefined, undefined, 'ERETU needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
   if (currentStackLevel(c) !== 0) throw frameFault(`ERETU at stack level ${currentStackLevel(c)} (must be 0)`);
   const f = popFrame(c);
@@ -167,7 +165,6 @@ export function eretu(c: Cpu, d: DecodedInsn): void {
   finishReturn(c, ssLo);
   c.syncPrivilege();
   c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'eretu', fromRip: linearBig(fromRip), toCpl: 3, toRip: linearBig(newRip), toRsp: traceRsp(c), cslAfter: 0 });
-  void d;
 }
 
 /**
