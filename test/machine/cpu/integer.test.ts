@@ -31,7 +31,7 @@ describe('arithmetic and flags', () => {
     expect(flags(m) & CF).toBe(CF);
   });
   test('INC and DEC keep CF; NEG sets CF for non-zero', () => {
-    const m = runBoth('stc\n mov rax, -1\n inc rax\n mov rbx, 5\n neg rbx\n clc\n mov rcx, 1\n dec rcx');
+    const m = runBoth(`stc\n mov rax, -1\n inc rax\n mov rbx, 5\n neg rbx\n clc\n mov rcx, 1\n dec rcx`);
     expect(m.getGpr(RAX)).toBe(0n);
     expect(m.getGpr(RBX)).toBe(BigInt.asUintN(64, -5n));
     expect(flags(m) & (CF | ZF)).toBe(ZF);
@@ -236,3 +236,74 @@ describe('stack and control transfer', () => {
     expect(m.getGpr(RDX) & 0xffffffffffn).toBe(0x7a7a636261n);
   });
 });
+
+describe('more forms', () => {
+  test('MOVBE, XLAT, memory PUSH/POP, XCHG and NEG on memory, 16-bit arithmetic', () => {
+    const m = runBoth(`
+      lea rsi, [rel .tab]
+      movbe eax, [rsi]
+      mov r8, rax
+      mov rbx, rsi
+      mov al, 2
+      xlatb
+      mov r9, rax
+      push qword [rsi]
+      pop qword [rsi + 8]
+      mov r10, [rsi + 8]
+      mov rcx, 5
+      xchg [rsi + 16], rcx
+      neg qword [rsi + 16]
+      mov r11, [rsi + 16]
+      mov dx, 0xffff
+      add dx, 2
+      jmp .end
+.tab: db 1, 2, 3, 4, 5, 6, 7, 8
+      dq 0, 0
+.end: nop`);
+    expect(m.getGpr(8)).toBe(0x01020304n);
+    expect(m.getGpr(9) & 0xffn).toBe(3n);
+    expect(m.getGpr(10)).toBe(0x0807060504030201n);
+    expect(m.getGpr(1)).toBe(0n);
+    expect(m.getGpr(11)).toBe(BigInt.asUintN(64, -5n));
+    expect(m.getGpr(2) & 0xffffn).toBe(1n);
+  });
+  test('REPE CMPSB stops at the first difference; LODSQ; LOOPE', () => {
+    const m = runBoth(`
+      lea rsi, [rel .a]
+      lea rdi, [rel .b]
+      mov rcx, 8
+      repe cmpsb
+      mov r8, rcx
+      lea rsi, [rel .a]
+      lodsq
+      mov r9, rax
+      mov rcx, 5
+      xor edx, edx
+.l:   inc rdx
+      cmp rdx, 3
+      loopne .l
+      mov r10, rcx
+      jmp .end
+.a:   db "abcdefgh"
+.b:   db "abcXefgh"
+.end: nop`);
+    expect(m.getGpr(8)).toBe(4n);
+    expect(m.getGpr(9)).toBe(0x6867666564636261n);
+    expect(m.getGpr(10)).toBe(2n);
+  });
+  test('PUSHFQ/POPFQ round-trip the status flags and DF', () => {
+    const m = runBoth(`stc
+ std
+ pushfq
+ clc
+ cld
+ popfq
+ setc al
+ pushfq
+ pop rbx
+ cld`);
+    expect(m.getGpr(0) & 0xffn).toBe(1n);
+    expect(m.getGpr(3) & 0x401n).toBe(0x401n);
+  });
+});
+

@@ -152,6 +152,25 @@ user_code:
         out     0xE9, al`);
     expect([m.getGpr(R8), m.getGpr(R9)]).toEqual([13n, 0n]);
   });
+  test('with IOPL = 3 ring 3 may use ports (COM1 output from user mode)', () => {
+    const m = gpHandler(`
+        push    0x2b
+        lea     rax, [rel user_code + 0x800]
+        push    rax
+        push    0x3002                    ; IOPL = 3
+        push    0x33
+        lea     rax, [rel user_code]
+        push    rax
+        iretq`, `
+section .user
+user_code:
+        mov     dx, 0x3f8
+        mov     al, 'u'
+        out     dx, al
+        hlt`);
+    expect(m.output).toBe('u');
+    expect(m.getGpr(R8)).toBe(13n); // the HLT at CPL 3
+  });
   test('an unclaimed port reads all ones', () => {
     expect(runBoth('in al, 0x80\n mov dx, 0x1234\n in eax, dx').getGpr(RAX)).toBe(0xffffffffn);
   });
