@@ -96,6 +96,9 @@ export function restoreSnapshot(machine: Machine, store: SnapshotStore, snap: Ma
 
   const c = machine.cpu;
   const s = snap.cpu;
+  // Translations depend on the paging controls; keep them when those are unchanged (time travel
+  // restores often), otherwise drop them all.
+  const pagingChanged = c.cr0 !== s.cr[0] || c.cr3 !== s.cr[2] || c.cr4 !== s.cr[3] || c.efer !== s.efer;
   c.r.set(s.r);
   c.F.set(s.F);
   c.rip = s.rip;
@@ -118,7 +121,7 @@ export function restoreSnapshot(machine: Machine, store: SnapshotStore, snap: Ma
   c.icount = snap.icount;
   c.syncPaging();
   c.onDebugRegistersChange();
-  machine.translator.flush();
+  if (pagingChanged) machine.translator.flush();
   machine.devices.restore(snap.devices as ReturnType<Machine['devices']['save']>);
   machine.trace.truncateAfter(snap.icount);
   machine.trace.records.length = Math.min(machine.trace.records.length, snap.traceLength);

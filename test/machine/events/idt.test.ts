@@ -57,6 +57,32 @@ ${KERNEL_LIB}`);
     expect(d.fromRip).toBe(m.getGpr(R9));
   });
 
+  test('a PUSH with a non-canonical RSP raises #SS(0)', () => {
+    const m = machineFor(`
+_start:
+        mov     rdi, 12
+        lea     rsi, [rel ss_handler]
+        mov     edx, 0x8E01             ; IST1: the faulting RSP is unusable
+        call    set_gate
+        lea     rax, [rel ist_top]
+        mov     [0x2000 + 36], rax
+        call    load_idt
+        mov     rsp, 0x0000800000000010
+        push    rax
+        hlt
+ss_handler:
+        mov     r8, 12
+        mov     r9, [rsp]
+        hlt
+${KERNEL_LIB}
+align 16
+        times 128 db 0
+ist_top:
+`);
+    m.run(1000);
+    expect([m.getGpr(R8), m.getGpr(R9)]).toEqual([12n, 0n]);
+  });
+
   test('INT3 is a trap (next RIP) and IRETQ returns; an interrupt gate clears IF', () => {
     const m = machineFor(`
 _start:

@@ -68,7 +68,9 @@ export function effectiveAddress(d: DecodedInsn, mode: CodegenMode): string {
     if (d.disp) lo.push(hex(d.disp));
     if (!hi.length) return `a = ${hex(d.disp)}${base}; if (a >= ${CANON} || a < -${CANON}) a = c.wrapAddress(0, a);`;
     const l = lo.join(' + '), h = hi.join(' + ');
-    return `a = (${h}) * ${TWO32} + ${l}${base}; if (a >= ${CANON} || a < -${CANON}) a = c.wrapAddress(${h}, ${l}${base});`;
+    // A non-canonical stack-segment reference (RSP/RBP base) is #SS(0), others #GP(0) (SDM Vol. 3A §6.15).
+    const stack = d.seg === 2 ? ` if (a >= ${CANON} || a < -${CANON}) throw c.fault(12, 0, 'non-canonical stack address');` : '';
+    return `a = (${h}) * ${TWO32} + ${l}${base}; if (a >= ${CANON} || a < -${CANON}) { a = c.wrapAddress(${h}, ${l}${base});${stack} }`;
   }
   const parts: string[] = [];
   if (d.base >= 0) parts.push(`r[${2 * d.base}]`);
@@ -149,7 +151,7 @@ export function hasMemory(d: DecodedInsn): boolean {
 
 /** Stack pointer as a linear address into `a`, adjusted by `delta` (SS base is 0 in 64-bit mode). */
 export function stackAddress(mode: CodegenMode, delta: number): string {
-  if (mode.stackSize === 8) return `a = r[9] * ${TWO32} + (r[8] >>> 0)${delta ? ` + ${hex(delta)}` : ''};`;
+  if (mode.stackSize === 8) return `a = r[9] * ${TWO32} + (r[8] >>> 0)${delta ? ` + ${hex(delta)}` : ''}; if (a >= ${CANON} || a < -${CANON}) throw c.fault(12, 0, 'non-canonical stack address');`;
   return `a = ((r[8] + ${delta}) >>> 0) + c.seg[2].base;`;
 }
 
