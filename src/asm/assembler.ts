@@ -48,11 +48,10 @@ interface SectionState {
   readonly user: boolean;
 }
 
-export interface Emitted {
+/** One emitted statement: its source-map entry, listing row and bytes (undefined for reserved space). */
+export interface Emitted extends SourceMapEntry {
   readonly row: number;
-  readonly address: bigint;
   readonly bytes: Uint8Array | undefined;
-  readonly size: number;
 }
 
 export interface AssemblerOutput {
@@ -60,7 +59,6 @@ export interface AssemblerOutput {
   readonly sections: ImageSection[];
   readonly symbols: Map<string, bigint>;
   readonly entry: bigint;
-  readonly mapEntries: SourceMapEntry[];
   readonly rows: readonly ListingRow[];
   readonly emitted: Emitted[];
 }
@@ -80,7 +78,6 @@ export class Assembler implements EvalContext {
   /** Offset of each statement in the previous pass, and how far the current statement moved since. */
   private previousOffsets: Int32Array = new Int32Array(0);
   private shift = 0;
-  private readonly mapEntries: SourceMapEntry[] = [];
   private readonly emitted: Emitted[] = [];
 
   constructor(source: string, file: string, options: { readFile?: (path: string) => string | undefined; org?: bigint }) {
@@ -118,7 +115,6 @@ export class Assembler implements EvalContext {
       })),
       symbols: this.symbolTable(),
       entry: this.entry(),
-      mapEntries: this.mapEntries,
       rows: this.rows,
       emitted: this.emitted,
     };
@@ -360,8 +356,7 @@ export class Assembler implements EvalContext {
       }
     }
     if (size > 0) {
-      this.mapEntries.push({ address: this.here, size, file: s.loc.file, line: s.loc.line, column: s.loc.start + 1 });
-      this.emitted.push({ row: s.loc.row, address: this.here, bytes, size });
+      this.emitted.push({ address: this.here, size, file: s.loc.file, line: s.loc.line, column: s.loc.start + 1, row: s.loc.row, bytes });
     }
   }
 

@@ -17,7 +17,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     diagnostics,
     ok: !diagnostics.some((d) => d.severity === 'error'),
     image: { sections: out.sections, entry: out.entry, symbols: out.symbols },
-    sourceMap: new SourceMap(out.mapEntries),
+    sourceMap: new SourceMap(out.emitted),
     get listing() {
       return formatListing(out.rows, out.emitted);
     },

@@ -31,10 +31,10 @@ export interface ParsedProgram {
   readonly diagnostics: Diagnostic[];
 }
 
-const DATA_UNITS: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8 };
-const RES_UNITS: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8 };
+const DATA_UNITS = new Map([['db', 1], ['dw', 2], ['dd', 4], ['dq', 8]]);
+const RES_UNITS = new Map([['resb', 1], ['resw', 2], ['resd', 4], ['resq', 8]]);
 const DIRECTIVES = new Set(['section', 'segment', 'org', 'bits', 'align', 'alignb', 'default', 'global', 'equ', 'times', 'use64', 'cpu', 'extern']);
-const PREFIXES: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; operandSize: number }>> = {
+const PREFIX_LIST: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; operandSize: number }>> = {
   lock: { lock: true },
   rep: { rep: RepPrefixKind.Repe },
   repe: { rep: RepPrefixKind.Repe },
@@ -45,6 +45,7 @@ const PREFIXES: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; oper
   o32: { operandSize: 32 },
   o64: { operandSize: 64 },
 };
+const PREFIXES = new Map(Object.entries(PREFIX_LIST));
 const KEYWORDS = new Map<string, boolean>();
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_DEFINE_DEPTH = 32;
@@ -248,7 +249,7 @@ class Parser {
   private isKeyword(lower: string): boolean {
     let known = KEYWORDS.get(lower);
     if (known === undefined) {
-      known = DIRECTIVES.has(lower) || lower in DATA_UNITS || lower in RES_UNITS || lower in PREFIXES || lookupForms(lower) !== undefined;
+      known = DIRECTIVES.has(lower) || DATA_UNITS.has(lower) || RES_UNITS.has(lower) || PREFIXES.has(lower) || lookupForms(lower) !== undefined;
       if (KEYWORDS.size < 100_000) KEYWORDS.set(lower, known);
     }
     return known;
@@ -346,7 +347,8 @@ class Parser {
     const t = cur.next();
     const word = t.text.toLowerCase();
     this.ensureSection();
-    if (t.kind === TokenKind.Ident && word in DATA_UNITS) {
+    const dataUnit = t.kind === TokenKind.Ident ? DATA_UNITS.get(word) : undefined;
+    if (dataUnit) {
       const items: (Expr | Uint8Array)[] = [];
       if (cur.atEnd()) throw cur.error(`'${word}' needs at least one value`);
       do {
@@ -358,13 +360,14 @@ class Parser {
         } else items.push(this.expression(cur));
       } while (cur.eat(','));
       this.endOfLine(cur);
-      this.statements.push({ k: 'data', loc: this.at(start, cur.lineLength), unit: DATA_UNITS[word], items, times, size: 0, one: undefined });
+      this.statements.push({ k: 'data', loc: this.at(start, cur.lineLength), unit: dataUnit, items, times, size: 0, one: undefined });
       return;
     }
-    if (t.kind === TokenKind.Ident && word in RES_UNITS) {
+    const resUnit = t.kind === TokenKind.Ident ? RES_UNITS.get(word) : undefined;
+    if (resUnit) {
       const count = this.expression(cur);
       this.endOfLine(cur);
-      this.statements.push({ k: 'res', loc: this.at(start, count.end), unit: RES_UNITS[word], count, times, size: 0 });
+      this.statements.push({ k: 'res', loc: this.at(start, count.end), unit: resUnit, count, times, size: 0 });
       return;
     }
     cur.pos--;
@@ -381,7 +384,7 @@ class Parser {
     let operandSize = 0;
     let t = cur.next();
     for (;;) {
-      const prefix = t.kind === TokenKind.Ident ? PREFIXES[t.text.toLowerCase()] : undefined;
+      const prefix = t.kind === TokenKind.Ident ? PREFIXES.get(t.text.toLowerCase()) : undefined;
       if (!prefix) break;
       if (prefix.lock) lock = true;
       if (prefix.rep !== undefined) rep = prefix.rep;
