@@ -5,7 +5,7 @@
 // CR4_FIXED1 bit 32. The controls offered are the ones the emulator implements.
 import {
   CONTROL_FIELD_LAYOUTS, CR0_BITS, CR4_BITS, CR4_FIELDS, ENTRY_CONTROLS, PIN_BASED_CONTROLS, PRIMARY_EXIT_CONTROLS,
-  PRIMARY_PROC_CONTROLS, SECONDARY_PROC_CONTROLS, VMCS_FIELDS, bit, bits, fieldMasks, findField, layoutMask, msrByIndex,
+  PRIMARY_PROC_CONTROLS, SECONDARY_PROC_CONTROLS, VMCS_FIELDS, bit, bits, fieldMasks, findField, insertField, layoutMask, msrByIndex,
   msrByName, vmcsIndexOf, type BitLayout,
 } from '../../arch/index';
 
@@ -145,7 +145,7 @@ export function vmxCapabilities(options: VmxCapabilityOptions = {}): VmxCapabili
   const entry1 = entry0 | OFFERED.entry | (fred ? ENTRY_LOAD_FRED : 0n);
   const misc = 5n // preemption-timer rate (KVM's emulated value)
     | VMX_MISC_BITS.SAVE_EFER_LMA | VMX_MISC_BITS.ACTIVITY_HLT
-    | (4n << 16n) // CR3-target values
+    | insertField(findField(VMX_MISC_FIELDS, 'CR3_TARGETS')!, 0n, 4n) // CR3-target values
     | (options.zeroLengthInjection ? VMX_MISC_BITS.ZERO_LENGTH_INJECTION : 0n);
   const cr4Supported = layoutMask(CR4_FIELDS) & ~(fred ? 0n : CR4_BITS.FRED);
   // Highest index of any supported encoding (SDM A.9: IA32_VMX_VMCS_ENUM bits 9:1).

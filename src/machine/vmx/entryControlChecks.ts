@@ -2,9 +2,9 @@
 // including the FRED control and event-injection checks of vmx-fred.md §1.11 items 1–2, §1.5, §1.6
 // and §3.8. Only rules reachable with the controls this CPU offers are listed (the allowed-1 checks
 // reject every other control first).
-import { ENTRY_INTR_INFO_RESERVED_MASK, ENTRY_INTR_INFO_RESERVED_MASK_NO_NESTED, EPTP_BITS, exceptionHasErrorCode } from '../../arch/index';
+import { CR4_BITS, ENTRY_INTR_INFO_RESERVED_MASK, ENTRY_INTR_INFO_RESERVED_MASK_NO_NESTED, EPTP_BITS, exceptionHasErrorCode } from '../../arch/index';
 import { EPT_VPID_CAP_BITS, VMX_MISC_BITS } from './capabilities';
-import { bitSet, capabilityChecks, ENTRY, EXIT, PIN, PROC, PROC2, physicalAddressCheck, type EntryCheck, type EntryContext } from './entryCheckKit';
+import { bitSet, capabilityChecks, EXIT, PIN, PROC, PROC2, physicalAddressCheck, type EntryCheck, type EntryContext } from './entryCheckKit';
 
 const EXEC = '§27.2.1.1';
 const EXITS = '§27.2.1.2';
@@ -17,7 +17,7 @@ const BASIC_NO_ERROR_CODE_CHECK = 1n << 56n;
 
 /** FRED delivery of an injected type-7 event needs guest CR4.FRED and an IA-32e guest (vmx-fred.md §1.6). */
 function fredGuest(x: EntryContext): boolean {
-  return x.ia32eGuest && (x.get('GUEST_CR4') & (1n << 32n)) !== 0n;
+  return x.ia32eGuest && (x.get('GUEST_CR4') & CR4_BITS.FRED) !== 0n;
 }
 
 function softwareType(type: number): boolean {
@@ -152,6 +152,3 @@ export const CONTROL_CHECKS: readonly EntryCheck[] = [
     holds: (v) => v <= 15n,
   },
 ];
-
-/** The "load guest FRED state" entry control mask (used by the guest checks). */
-export const ENTRY_LOAD_FRED = ENTRY.VM_ENTRY_LOAD_IA32_FRED;
