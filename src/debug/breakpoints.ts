@@ -1,0 +1,327 @@
+// Breakpoints of every DAP kind, resolved to guest addresses (the machine's breakpoints) or to trace
+// records (events and exception filters consume `delivery`/`return` records, ARCHITECTURE §1).
+// Source lines resolve through the assembler's source map; `fred:user`/`fred:kernel` follow
+// IA32_FRED_CONFIG as the guest writes it.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { FRED_CONFIG_BITS, FRED_RING0_ENTRY_OFFSET, exceptionByMnemonic, msrIndex } from '../arch/index';
+import type { Machine } from '../machine/machine';
+import type { DeliveryRecord, TraceRecord } from '../machine/trace';
+import type { SourceMap } from '../asm/index';
+import { deliveryLabel } from './eventStack';
+
+export const IA32_FRED_CONFIG = msrIndex('IA32_FRED_CONFIG');
+
+type HitTest = { op: '==' | '>=' | '>' | '%'; n: number };
+
+interface UserBreakpoint {
+  id: number;
+  addresses: bigint[];
+  condition?: string;
+  hitTest?: HitTest;
+  logMessage?: string;
+  hits: number;
+  verified: boolean;
+  message?: string;
+  /** Source breakpoints: the requested line (reported back). */
+  line?: number;
+  /** Function breakpoints: what the name resolved to. */
+  target?: FunctionTarget;
+  name?: string;
+}
+
+type FunctionTarget =
+  | { kind: 'label' }
+  | { kind: 'fredEntry'; ring: 'user' | 'kernel' }
+  | { kind: 'event'; matches: (d: DeliveryRecord) => boolean };
+
+export type StopCategory = 'breakpoint' | 'function breakpoint' | 'instruction breakpoint';
+
+export interface BreakpointHit {
+  stop: boolean;
+  reason: StopCategory;
+  ids: number[];
+  /** Log points that fired (already interpolated). */
+  logs: string[];
+  /** Condition errors: the breakpoint stops and says why. */
+  errors: string[];
+}
+
+/** A trace record that should stop the machine at `address` (the handler's first instruction or the return target). */
+export interface EventTrigger {
+  address: bigint;
+  reason: 'function breakpoint' | 'exception';
+  description: string;
+  ids: number[];
+}
+
+export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'hardwareException', label: 'Hardware exceptions (#PF, #GP, #UD, …)', description: 'Stop at the handler when an exception (event type 3) is delivered', default: false },
+  { filter: 'softwareEvent', label: 'INT n / INT3 / INT1', description: 'Stop at the handler for software interrupts and exceptions (types 4, 5, 6)', default: false },
+  { filter: 'externalInterrupt', label: 'External interrupts', description: 'Stop at the handler for external interrupts (type 0)', default: false },
+  { filter: 'nmi', label: 'NMI', description: 'Stop at the handler for NMIs (type 2)', default: false },
+  { filter: 'syscall', label: 'SYSCALL / SYSENTER', description: 'Stop at the handler for SYSCALL and SYSENTER events (type 7)', default: false },
+  { filter: 'nested', label: 'Nested exceptions', description: 'Stop when an exception is delivered while delivering another event (nested bit set)', default: true },
+  { filter: 'doubleFault', label: '#DF and shutdown', description: 'Stop at a double fault handler, and at a shutdown (triple fault) before the session ends', default: true },
+  { filter: 'eret', label: 'ERETS / ERETU / IRETQ', description: 'Stop at the instruction an event return goes back to', default: false },
+];
+
+const FILTER_TYPES: Record<string, number[]> = { hardwareException: [3], softwareEvent: [4, 5, 6], externalInterrupt: [0], nmi: [2], syscall: [7] };
+
+function parseHitCondition(text: string): HitTest | undefined {
+  const m = /^\s*(>=|>|==|%)?\s*(\d+)\s*$/.exec(text);
+  if (!m || Number(m[2]) === 0) return undefined;
+  return { op: (m[1] ?? '==') as HitTest['op'], n: Number(m[2]) };
+}
+
+function hitTestPasses(t: HitTest | undefined, hits: number): boolean {
+  if (!t) return true;
+  switch (t.op) {
+    case '==': return hits === t.n;
+    case '>=': return hits >= t.n;
+    case '>': return hits > t.n;
+    case '%': return hits % t.n === 0;
+  }
+}
+
+/** An event name of a function breakpoint: `#PF`, `PF`, `vector:0x20`, `syscall`, `sysenter`, `nmi`, `int:0x80`. */
+export function parseEventSpec(name: string): ((d: DeliveryRecord) => boolean) | undefined {
+  const n = name.trim().toLowerCase();
+  if (n === 'syscall') return (d) => d.type === 7 && d.vector === 1;
+  if (n === 'sysenter') return (d) => d.type === 7 && d.vector === 2;
+  if (n === 'nmi') return (d) => d.type === 2;
+  const m = /^(vector|int):\s*(0x[0-9a-f]+|\d+)$/.exec(n);
+  if (m) {
+    const v = Number(m[2]);
+    if (v > 255) return undefined;
+    return m[1] === 'int' ? (d) => d.type === 4 && d.vector === v : (d) => d.vector === v && d.type !== 7;
+  }
+  if (n.startsWith('#') || /^[a-z]{2}$/.test(n)) {
+    const ex = exceptionByMnemonic(n);
+    if (ex && ex.kind !== 'reserved') return (d) => d.vector === ex.vector && (d.type === 3 || d.type === 5 || d.type === 6 || (d.type === 2 && ex.vector === 2));
+  }
+  return undefined;
+}
+
+export class Breakpoints {
+  private nextId = 1;
+  private readonly source = new Map<string, UserBreakpoint[]>();
+  private functions: UserBreakpoint[] = [];
+  private instructions: UserBreakpoint[] = [];
+  private filters = new Set(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
+  private installed = new Set<bigint>();
+  private fredEntry = 0n;
+
+  constructor(
+    private machine: Machine,
+    private readonly sourceMap: SourceMap,
+    private readonly symbols: ReadonlyMap<string, bigint>,
+  ) {}
+
+  /** After restart: the same breakpoints on a new machine. */
+  attach(machine: Machine): void {
+    this.machine = machine;
+    this.installed.clear();
+    this.fredEntry = 0n;
+    this.refreshFredEntry();
+    this.sync();
+  }
+
+  setSource(path: string, requested: readonly DebugProtocol.SourceBreakpoint[]): DebugProtocol.Breakpoint[] {
+    const list = requested.map((b) => {
+      const addresses = this.sourceMap.locationToAddresses(path, b.line);
+      const bp = this.make(addresses, b.condition, b.hitCondition, b.logMessage);
+      bp.line = b.line;
+      if (bp.verified && addresses.length === 0) {
+        bp.verified = false;
+        bp.message = this.sourceMap.entries.some((e) => e.file === path) ? `line ${b.line} has no code` : `${path} is not part of the program`;
+      }
+      return bp;
+    });
+    this.source.set(path, list);
+    this.sync();
+    return list.map((bp) => this.describe(bp));
+  }
+
+  setFunction(requested: readonly DebugProtocol.FunctionBreakpoint[]): DebugProtocol.Breakpoint[] {
+    this.functions = requested.map((b) => {
+      const name = b.name.trim();
+      const label = this.symbols.get(name);
+      const bp = this.make(label !== undefined ? [label] : [], b.condition, b.hitCondition);
+      bp.name = name;
+      if (label !== undefined) bp.target = { kind: 'label' };
+      else if (/^fred:(user|kernel)$/i.test(name)) bp.target = { kind: 'fredEntry', ring: name.toLowerCase().endsWith('user') ? 'user' : 'kernel' };
+      else {
+        const matches = parseEventSpec(name);
+        if (matches) bp.target = { kind: 'event', matches };
+        else {
+          bp.verified = false;
+          bp.message = `'${name}' is not a label, fred:user/fred:kernel, or an event (#PF, vector:0x20, int:0x80, syscall, sysenter, nmi)`;
+        }
+      }
+      return bp;
+    });
+    this.refreshFredEntry(true);
+    this.sync();
+    return this.functions.map((bp) => this.describe(bp));
+  }
+
+  setInstruction(requested: readonly DebugProtocol.InstructionBreakpoint[]): DebugProtocol.Breakpoint[] {
+    this.instructions = requested.map((b) => {
+      let address: bigint | undefined;
+      try {
+        address = BigInt.asUintN(64, BigInt(b.instructionReference) + BigInt(b.offset ?? 0));
+      } catch {
+        address = undefined;
+      }
+      const bp = this.make(address !== undefined ? [address] : [], b.condition, b.hitCondition);
+      if (address === undefined) {
+        bp.verified = false;
+        bp.message = `'${b.instructionReference}' is not an address`;
+      }
+      return bp;
+    });
+    this.sync();
+    return this.instructions.map((bp) => this.describe(bp));
+  }
+
+  setExceptionFilters(filters: readonly string[]): string | undefined {
+    const unknown = filters.filter((f) => !EXCEPTION_FILTERS.some((x) => x.filter === f));
+    if (unknown.length) return `unknown exception filter(s): ${unknown.join(', ')}`;
+    this.filters = new Set(filters);
+    return undefined;
+  }
+
+  hasFilter(filter: string): boolean {
+    return this.filters.has(filter);
+  }
+
+  private make(addresses: bigint[], condition?: string, hitCondition?: string, logMessage?: string): UserBreakpoint {
+    const bp: UserBreakpoint = { id: this.nextId++, addresses, hits: 0, verified: true, condition: condition?.trim() || undefined, logMessage };
+    if (hitCondition?.trim()) {
+      bp.hitTest = parseHitCondition(hitCondition);
+      if (!bp.hitTest) {
+        bp.verified = false;
+        bp.message = `hit condition '${hitCondition}' is not N, >= N, > N, == N or % N`;
+      }
+    }
+    return bp;
+  }
+
+  private describe(bp: UserBreakpoint): DebugProtocol.Breakpoint {
+    const out: DebugProtocol.Breakpoint = { id: bp.id, verified: bp.verified };
+    if (bp.message) out.message = bp.message;
+    if (bp.line !== undefined) out.line = bp.line;
+    if (bp.addresses.length) out.instructionReference = `0x${bp.addresses[0].toString(16)}`;
+    return out;
+  }
+
+  private all(): UserBreakpoint[] {
+    return [...[...this.source.values()].flat(), ...this.functions, ...this.instructions];
+  }
+
+  private active(): UserBreakpoint[] {
+    return this.all().filter((bp) => bp.verified);
+  }
+
+  /** Is there a user breakpoint (not an event) at this address? */
+  isUserAddress(address: bigint): boolean {
+    return this.installed.has(address);
+  }
+
+  /** Make the machine's breakpoint set equal to the user breakpoints' addresses. */
+  sync(): void {
+    const want = new Set(this.active().flatMap((bp) => bp.addresses));
+    for (const a of this.installed) if (!want.has(a)) this.machine.removeBreakpoint(a);
+    for (const a of want) if (!this.installed.has(a)) this.machine.addBreakpoint(a);
+    this.installed = want;
+  }
+
+  /**
+   * Re-resolve fred:user / fred:kernel from IA32_FRED_CONFIG. Returns the breakpoints whose
+   * resolution changed (the session sends `breakpoint` events for them).
+   */
+  refreshFredEntry(force = false): DebugProtocol.Breakpoint[] {
+    const config = this.machine.readMsr(IA32_FRED_CONFIG) ?? 0n;
+    const entry = config & FRED_CONFIG_BITS.ENTRYPOINT;
+    if (entry === this.fredEntry && !force) return [];
+    this.fredEntry = entry;
+    const changed: UserBreakpoint[] = [];
+    for (const bp of this.functions) {
+      if (bp.target?.kind !== 'fredEntry') continue;
+      if (entry === 0n) {
+        bp.addresses = [];
+        bp.verified = false;
+        bp.message = 'IA32_FRED_CONFIG has no entry point yet (followed as the program writes it)';
+      } else {
+        bp.addresses = [entry + (bp.target.ring === 'kernel' ? BigInt(FRED_RING0_ENTRY_OFFSET) : 0n)];
+        bp.verified = true;
+        bp.message = undefined;
+      }
+      changed.push(bp);
+    }
+    if (changed.length) this.sync();
+    return changed.map((bp) => this.describe(bp));
+  }
+
+  /**
+   * The machine stopped on a breakpoint at `rip`: count hits, evaluate conditions and log points.
+   * `evaluate` throws on a bad expression; `interpolate` renders a log message.
+   */
+  hitAt(rip: bigint, evaluate: (expression: string) => bigint, interpolate: (message: string) => string): BreakpointHit {
+    const hit: BreakpointHit = { stop: false, reason: 'breakpoint', ids: [], logs: [], errors: [] };
+    for (const [reason, list] of [['breakpoint', [...this.source.values()].flat()], ['function breakpoint', this.functions], ['instruction breakpoint', this.instructions]] as const) {
+      for (const bp of list) {
+        if (!bp.verified || !bp.addresses.includes(rip)) continue;
+        if (bp.condition) {
+          try {
+            if (evaluate(bp.condition) === 0n) continue;
+          } catch (error) {
+            hit.errors.push(`breakpoint condition '${bp.condition}': ${(error as Error).message}`);
+            hit.stop = true;
+            hit.ids.push(bp.id);
+            hit.reason = reason;
+            continue;
+          }
+        }
+        bp.hits++;
+        if (!hitTestPasses(bp.hitTest, bp.hits)) continue;
+        if (bp.logMessage !== undefined) {
+          hit.logs.push(interpolate(bp.logMessage));
+          continue;
+        }
+        if (!hit.stop) hit.reason = reason;
+        hit.stop = true;
+        hit.ids.push(bp.id);
+      }
+    }
+    return hit;
+  }
+
+  /** Reverse continue: would a breakpoint at `rip` stop here (conditions apply, hit counts and log points do not)? */
+  stopsAt(rip: bigint, evaluate: (expression: string) => bigint): boolean {
+    return this.active().some((bp) => {
+      if (bp.logMessage !== undefined || !bp.addresses.includes(rip)) return false;
+      if (!bp.condition) return true;
+      try {
+        return evaluate(bp.condition) !== 0n;
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /** A trace record that an event breakpoint or exception filter stops on. */
+  matchRecord(r: TraceRecord): EventTrigger | undefined {
+    if (r.kind === 'delivery') {
+      const ids = this.functions.filter((bp) => bp.verified && bp.target?.kind === 'event' && bp.target.matches(r)).map((bp) => bp.id);
+      if (ids.length) return { address: r.entryRip, reason: 'function breakpoint', description: `Event breakpoint: ${deliveryLabel(r)}`, ids };
+      const byType = Object.entries(FILTER_TYPES).some(([f, types]) => this.filters.has(f) && types.includes(r.type));
+      const nested = r.nested && this.filters.has('nested');
+      const df = r.type === 3 && r.vector === 8 && this.filters.has('doubleFault');
+      if (byType || nested || df) return { address: r.entryRip, reason: 'exception', description: `Exception: ${deliveryLabel(r)}`, ids: [] };
+    } else if (r.kind === 'return' && r.instruction !== 'sysret' && this.filters.has('eret')) {
+      return { address: r.toRip, reason: 'exception', description: `${r.instruction.toUpperCase()} returned to CPL ${r.toCpl} at 0x${r.toRip.toString(16)}`, ids: [] };
+    }
+    return undefined;
+  }
+}

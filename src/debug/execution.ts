@@ -1,0 +1,314 @@
+// Runs the machine for the debugger: continue in slices that yield to the event loop (so `pause` and
+// other requests get through), instruction steps, step over CALL/INT n/SYSCALL, step out of a CALL or
+// an event handler, and time travel (step back, reverse continue, travel to an instruction count).
+// Stops on events come from trace records: a matching record arms a one-shot machine breakpoint at
+// the address the CPU goes to next (the handler's first instruction or the return target).
+import type { Machine, StopReason } from '../machine/machine';
+import type { TraceRecord } from '../machine/trace';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { Breakpoints, IA32_FRED_CONFIG, type EventTrigger } from './breakpoints';
+import { EventStack } from './eventStack';
+import { History } from './history';
+import { decodeAt, isNearReturn, stepsOver } from './disassembly';
+
+/** Instructions per run slice; a slice also ends at the next snapshot. */
+const SLICE = 250_000;
+/** Yield to the event loop at least this often while running (pause latency). */
+const YIELD_MS = 15;
+
+export type StoppedReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause' | 'goto';
+
+export type Outcome =
+  | { kind: 'stopped'; reason: StoppedReason; description: string; ids?: number[]; text?: string }
+  | { kind: 'ended'; stop: StopReason };
+
+export interface ExecutionHooks {
+  /** Guest COM1 output (not repeated when replaying history). */
+  output(text: string): void;
+  /** Every trace record as it happens (the `trace` launch attribute). */
+  record?(record: TraceRecord): void;
+  /** Log points, condition errors and other messages for the Debug Console. */
+  log(text: string): void;
+  /** Breakpoints whose resolution changed (fred:user / fred:kernel followed IA32_FRED_CONFIG). */
+  breakpointsChanged(breakpoints: DebugProtocol.Breakpoint[]): void;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Execution {
+  readonly events = new EventStack();
+  readonly history: History;
+  pauseRequested = false;
+  /** The run ended (halt, debug exit, shutdown, limit, …): further resumes report it again. */
+  ended: StopReason | undefined;
+  private temps = new Set<bigint>();
+  private fired: (EventTrigger | { address: bigint; reason: 'step'; description: string; ids: number[] }) | undefined;
+  private replaying = false;
+  private stepTrap = false;
+
+  constructor(
+    readonly machine: Machine,
+    readonly breakpoints: Breakpoints,
+    private readonly evaluate: (expression: string) => bigint,
+    private readonly interpolate: (message: string) => string,
+    private readonly hooks: ExecutionHooks,
+    private readonly maxInstructions?: number,
+    snapshotInterval?: number,
+  ) {
+    this.history = new History(machine, snapshotInterval);
+    machine.trace.subscribe((r) => this.onRecord(r));
+  }
+
+  /** Active event deliveries, innermost last. */
+  activeEvents() {
+    return this.events.update(this.machine.trace.records);
+  }
+
+  private onRecord(r: TraceRecord): void {
+    if (this.replaying) return;
+    if (r.kind === 'output') this.hooks.output(r.text);
+    this.hooks.record?.(r);
+    if (r.kind === 'msrWrite' && r.msr === IA32_FRED_CONFIG && !r.fault) {
+      const changed = this.breakpoints.refreshFredEntry();
+      if (changed.length) this.hooks.breakpointsChanged(changed);
+    }
+    if (this.fired) return;
+    const trigger = this.breakpoints.matchRecord(r) ?? (this.stepTrap && r.kind === 'delivery' ? { address: r.entryRip, reason: 'step' as const, description: 'Step into the event handler', ids: [] } : undefined);
+    if (trigger) {
+      this.fired = trigger;
+      this.armTemp(trigger.address);
+    }
+  }
+
+  private armTemp(address: bigint): void {
+    if (this.breakpoints.isUserAddress(address) || this.temps.has(address)) return;
+    this.machine.addBreakpoint(address);
+    this.temps.add(address);
+  }
+
+  private clearTemps(): void {
+    for (const a of this.temps) if (!this.breakpoints.isUserAddress(a)) this.machine.removeBreakpoint(a);
+    this.temps.clear();
+    this.fired = undefined;
+  }
+
+  private rsp(): bigint {
+    return this.machine.getGpr(4);
+  }
+
+  private limitReached(): StopReason | undefined {
+    if (this.maxInstructions === undefined || this.machine.icount < this.maxInstructions) return undefined;
+    return { reason: 'instructionLimit', message: `instruction limit reached (maxInstructions = ${this.maxInstructions})`, rip: this.machine.getRip(), icount: this.machine.icount };
+  }
+
+  private end(stop: StopReason): Outcome {
+    this.ended = stop;
+    if (stop.reason === 'shutdown' && this.breakpoints.hasFilter('doubleFault')) {
+      return { kind: 'stopped', reason: 'exception', description: 'Shutdown (triple fault)', text: stop.message };
+    }
+    return { kind: 'ended', stop };
+  }
+
+  private firedOutcome(): Outcome | undefined {
+    const f = this.fired;
+    if (!f || f.address !== this.machine.getRip()) return undefined;
+    return { kind: 'stopped', reason: f.reason, description: f.description, ids: f.ids.length ? f.ids : undefined };
+  }
+
+  /** Breakpoint at the current RIP: count it, log, and decide. */
+  private userBreakpointOutcome(): Outcome | undefined {
+    const rip = this.machine.getRip();
+    if (!this.breakpoints.isUserAddress(rip)) return undefined;
+    const hit = this.breakpoints.hitAt(rip, this.evaluate, this.interpolate);
+    for (const line of [...hit.logs, ...hit.errors]) this.hooks.log(line);
+    if (!hit.stop) return undefined;
+    return { kind: 'stopped', reason: hit.reason, description: hit.errors.length ? `Breakpoint (${hit.errors[0]})` : `Paused on ${hit.reason}`, ids: hit.ids };
+  }
+
+  /** Run until a breakpoint, an event stop, `target` (accepted), pause, or the end. */
+  async continue_(target?: { address: bigint; accept: () => boolean }): Promise<Outcome> {
+    if (this.ended) return this.end(this.ended);
+    this.pauseRequested = false;
+    this.fired = undefined;
+    if (target) this.armTemp(target.address);
+    let yieldAt = Date.now() + YIELD_MS;
+    try {
+      this.machine.resumeOverBreakpoint();
+      for (;;) {
+        const limit = this.limitReached();
+        if (limit) return this.end(limit);
+        const left = this.maxInstructions === undefined ? SLICE : this.maxInstructions - this.machine.icount;
+        const budget = Math.max(1, Math.min(SLICE, this.history.nextAt - this.machine.icount, left));
+        const stop = this.machine.run(budget);
+        if (stop.reason === 'breakpoint' || stop.reason === 'instructionLimit') {
+          const event = this.firedOutcome();
+          if (event) return event;
+        }
+        if (stop.reason === 'breakpoint') {
+          if (target && this.machine.getRip() === target.address && target.accept()) return { kind: 'stopped', reason: 'step', description: 'Step' };
+          const user = this.userBreakpointOutcome();
+          if (user) return user;
+          this.machine.resumeOverBreakpoint();
+          continue;
+        }
+        if (stop.reason !== 'instructionLimit') return this.end(stop);
+        this.history.maybeSnapshot();
+        if (!this.pauseRequested && Date.now() >= yieldAt) {
+          await yieldToEventLoop();
+          yieldAt = Date.now() + YIELD_MS;
+        }
+        if (this.pauseRequested) return { kind: 'stopped', reason: 'pause', description: 'Paused' };
+      }
+    } finally {
+      this.clearTemps();
+      this.history.maybeSnapshot();
+    }
+  }
+
+  /** One instruction (or one event delivery): an event stops on the handler's first instruction. */
+  stepIn(): Outcome {
+    if (this.ended) return this.end(this.ended);
+    const limit = this.limitReached();
+    if (limit) return this.end(limit);
+    this.fired = undefined;
+    this.stepTrap = true;
+    let stop: StopReason | undefined;
+    let event: Outcome | undefined;
+    try {
+      stop = this.machine.step();
+      // machine.step() may have set `fired` through the trace listener.
+      const fired = this.fired as Execution['fired'];
+      event = fired && fired.reason !== 'step' ? this.firedOutcome() : undefined;
+    } finally {
+      this.stepTrap = false;
+      this.clearTemps();
+    }
+    this.history.maybeSnapshot();
+    if (stop && stop.reason !== 'breakpoint') return this.end(stop);
+    return event ?? { kind: 'stopped', reason: 'step', description: 'Step' };
+  }
+
+  /** Step over CALL, INT n, INT3, SYSCALL…: run until the next instruction with RSP back (≥) where it was. */
+  async next(): Promise<Outcome> {
+    const here = this.machine.getRip();
+    const insn = decodeAt(this.machine, here);
+    if (!stepsOver(insn)) return this.stepIn();
+    const rsp = this.rsp();
+    return this.continue_({ address: BigInt.asUintN(64, here + BigInt(insn.length)), accept: () => this.rsp() >= rsp });
+  }
+
+  /** Out of a CALL (to after its RET) or out of the innermost event handler (past the ERETS/ERETU/IRETQ). */
+  async stepOut(): Promise<Outcome> {
+    if (this.ended) return this.end(this.ended);
+    this.pauseRequested = false;
+    const depth = this.activeEvents().length;
+    const rsp = this.rsp();
+    let yieldAt = Date.now() + YIELD_MS;
+    for (;;) {
+      const returning = isNearReturn(decodeAt(this.machine, this.machine.getRip())) && this.rsp() >= rsp;
+      const r = this.stepIn();
+      if (r.kind === 'ended' || r.reason !== 'step') return r;
+      if (returning) return { kind: 'stopped', reason: 'step', description: 'Step out (returned from the call)' };
+      if (depth > 0 && this.activeEvents().length < depth) return { kind: 'stopped', reason: 'step', description: 'Step out (returned from the event handler)' };
+      const user = this.userBreakpointOutcome();
+      if (user) return user;
+      if (Date.now() >= yieldAt) {
+        await yieldToEventLoop();
+        yieldAt = Date.now() + YIELD_MS;
+        if (this.pauseRequested) return { kind: 'stopped', reason: 'pause', description: 'Paused' };
+      }
+    }
+  }
+
+  // ---- time travel ----
+
+  /** Replay from the current (restored) state up to instruction count `icount`; no stops, no output. */
+  private replayTo(icount: number): void {
+    this.replaying = true;
+    try {
+      while (this.machine.icount < icount) {
+        this.machine.resumeOverBreakpoint();
+        const stop = this.machine.run(Math.min(icount - this.machine.icount, Math.max(0, this.history.nextAt - this.machine.icount)));
+        if (stop.reason === 'instructionLimit') this.history.maybeSnapshot();
+        else if (stop.reason !== 'breakpoint') break;
+      }
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private afterTravel(): void {
+    this.ended = undefined;
+    this.events.reset();
+    const changed = this.breakpoints.refreshFredEntry();
+    if (changed.length) this.hooks.breakpointsChanged(changed);
+  }
+
+  /** Go to instruction count `icount` (clamped to the recorded past and the present). */
+  travelTo(icount: number): void {
+    const target = Math.max(this.history.origin, Math.min(icount, this.machine.icount));
+    this.history.restoreAtOrBefore(target);
+    this.replayTo(target);
+    this.afterTravel();
+  }
+
+  stepBack(): Outcome {
+    if (this.machine.icount <= this.history.origin) return { kind: 'stopped', reason: 'step', description: 'At the beginning of the recorded history' };
+    this.travelTo(this.machine.icount - 1);
+    return { kind: 'stopped', reason: 'step', description: 'Step back' };
+  }
+
+  /** Back to the previous breakpoint hit (conditions apply), or to the beginning of the history. */
+  reverseContinue(): Outcome {
+    const now = this.machine.icount;
+    const checkpoints = this.history.checkpointsBefore(now);
+    for (let k = checkpoints.length - 1; k >= 0; k--) {
+      const end = k + 1 < checkpoints.length ? checkpoints[k + 1] : now;
+      this.history.restoreCheckpoint(k);
+      const hit = this.lastHitBefore(end);
+      if (hit) {
+        this.history.restoreCheckpoint(k);
+        this.replayTo(hit.icount);
+        if (this.machine.getRip() !== hit.rip) this.takePendingEvent();
+        this.afterTravel();
+        return { kind: 'stopped', reason: 'breakpoint', description: 'Paused on breakpoint (reverse)' };
+      }
+    }
+    this.travelTo(this.history.origin);
+    return { kind: 'stopped', reason: 'entry', description: 'At the beginning of the recorded history' };
+  }
+
+  /** Scan forward to `end` (exclusive) and return the last breakpoint stop. */
+  private lastHitBefore(end: number): { icount: number; rip: bigint } | undefined {
+    let last: { icount: number; rip: bigint } | undefined;
+    this.replaying = true;
+    try {
+      while (this.machine.icount < end) {
+        const stop = this.machine.run(end - this.machine.icount);
+        if (stop.reason !== 'breakpoint') break;
+        const rip = this.machine.getRip();
+        if (this.breakpoints.stopsAt(rip, this.evaluate)) last = { icount: this.machine.icount, rip };
+        this.machine.resumeOverBreakpoint();
+      }
+    } finally {
+      this.replaying = false;
+    }
+    return last;
+  }
+
+  /** An event delivered at the same instruction count precedes the hit: take it (one more machine step). */
+  private takePendingEvent(): void {
+    this.replaying = true;
+    try {
+      this.machine.run(1);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  /** The user changed state (register, MSR, memory, RIP): the recorded past no longer leads here. */
+  stateModified(): void {
+    this.ended = undefined;
+    this.history.reset();
+  }
+}
