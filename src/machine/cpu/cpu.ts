@@ -9,7 +9,7 @@ import { CpuFault } from '../events/fault';
 import type { DecodedInsn } from './decode';
 import { INTEGER_HELPERS, type Helper } from './exec/integer';
 import { STRING_HELPERS } from './exec/strings';
-import { SYSTEM_HELPERS } from './exec/system';
+import { SYSTEM_HELPERS, farBranch } from './exec/system';
 
 const HELPERS: Partial<Record<number, Helper>> = { ...STRING_HELPERS, ...INTEGER_HELPERS };
 
@@ -78,6 +78,11 @@ export class Cpu extends CpuState {
   /** Generated code: run a system instruction (it sets rip). */
   system(mnemonic: number, d: DecodedInsn, a: number): void {
     SYSTEM_HELPERS[mnemonic as keyof typeof SYSTEM_HELPERS]!(this, d, a);
+  }
+
+  /** Generated code: far JMP/CALL through memory (system block). */
+  far(d: DecodedInsn, a: number): void {
+    farBranch(this, d, a);
   }
 
   /** Generated code: build a fault to throw. */

@@ -88,6 +88,47 @@ describe('segment registers', () => {
   });
 });
 
+describe('far transfers', () => {
+  test('RETF (o64) reloads CS at the same privilege; JMP and CALL through m16:32; RETF to ring 3', () => {
+    const { m } = withHandlers(`
+        push    0x10
+        lea     rax, [rel .reloaded]
+        push    rax
+        o64 retf                            ; the idiom that reloads CS after LGDT
+.reloaded:
+        mov     r10, 1
+        lea     rax, [rel .far_target]
+        mov     [rel .ptr], eax             ; m16:32: 32-bit offset, then the selector
+        mov     word [rel .ptr + 4], 0x10
+        jmp     far [rel .ptr]
+.ptr:   dd 0
+        dw 0
+.far_target:
+        mov     r11, 2
+        call    far [rel .ptr2]             ; pushes CS and EIP as doublewords
+        jmp     .to_user
+.ptr2:  dd far_function
+        dw 0x10
+.to_user:
+        push    0x2b                        ; SS
+        lea     rax, [rel user_code + 0x800]
+        push    rax                         ; RSP
+        push    0x33                        ; CS
+        lea     rax, [rel user_code]
+        push    rax                         ; RIP
+        o64 retf                            ; outer return: pops RIP, CS, RSP, SS
+far_function:
+        mov     ebx, [rsp + 4]              ; the pushed CS
+        retf                                ; 32-bit operand size: pops EIP and CS`, `
+section .user
+user_code:
+        mov     rcx, 3
+        hlt`);
+    expect([m.getGpr(R10), m.getGpr(R11), m.getGpr(RBX), m.getGpr(RCX)]).toEqual([1n, 2n, 0x10n, 3n]);
+    expect(m.getGpr(R8)).toBe(13n); // the HLT at CPL 3
+  });
+});
+
 describe('alignment check', () => {
   test('#AC(0) for an unaligned access at CPL 3 with CR0.AM and RFLAGS.AC; none at CPL 0', () => {
     const { m } = withHandlers(`

@@ -126,6 +126,10 @@ export function translate(d: DecodedInsn, mode: CodegenMode, flags: boolean, pro
   if (NOPS.has(mn)) return simple('');
   if (UNDEFINED.has(mn)) return simple(`throw c.fault(6, undefined, '${d.text} (undefined opcode)');`);
 
+  // JMP/CALL m16:16/32/64 (far pointer operands of 4, 6 or 10 bytes) reload CS: a system instruction.
+  if ((mn === M.Jmp || mn === M.Call) && d.ops[0]?.kind === OperandKind.Mem && [4, 6, 10].includes(d.ops[0].size)) {
+    return { code: `${mem}c.far(D[K], a);`, kind: 'system', writes: true, producer: null };
+  }
   const branch = translateBranch(d, mode, producer);
   if (branch) return branch;
 

@@ -15,6 +15,7 @@ import { FRED_HELPERS, fredSyscall } from './fred'; // FRED hook: ERETS/ERETU/LK
 import type { Helper } from './integer';
 import { IA32_KERNEL_GS_BASE, IA32_STAR, rdmsr, wrmsr } from './msr';
 import { readOp, writeGprSized, writeOp } from './operands';
+import { farJumpOrCall, farReturn } from './farTransfer';
 
 const M = Mnemonic;
 const IA32_LSTAR = 0xc0000082, IA32_CSTAR = 0xc0000083, IA32_FMASK = 0xc0000084, IA32_TSC_AUX = 0xc0000103;
@@ -271,6 +272,11 @@ function descriptorTables(c: Cpu, d: DecodedInsn, a: number): void {
   c.rip = d.next;
 }
 
+/** JMP/CALL m16:xx: the far forms of JMP and CALL (translate.ts routes them here). */
+export function farBranch(c: Cpu, d: DecodedInsn, a: number): void {
+  farJumpOrCall(c, d, a, d.mnemonic === M.Call);
+}
+
 /** STAC/CLAC (SDM Vol. 2B): set or clear RFLAGS.AC at CPL 0 (SMAP override). */
 function stacClac(c: Cpu, d: DecodedInsn): void {
   requireCpl0(c, d.mnemonic === M.Stac ? 'STAC' : 'CLAC');
@@ -320,6 +326,7 @@ export const SYSTEM_HELPERS: Partial<Record<Mnemonic, Helper>> = {
   [M.Invlpg]: invlpg,
   [M.Enter]: enter,
   [M.Stac]: stacClac, [M.Clac]: stacClac,
+  [M.Retf]: farReturn,
   ...FRED_HELPERS, // FRED hook (exec/fred.ts)
 };
 
