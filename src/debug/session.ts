@@ -14,7 +14,7 @@ import { createMachine, type Machine } from '../machine/machine';
 import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { CONSOLE_COMMANDS, CONSOLE_HELP, examine, infoFred } from './console';
 import type { StackLevelsResponseBody, TimelineArguments, TimelineResponseBody, TravelToArguments, TravelToResponseBody } from './customRequests';
-import { disassembleAround } from './disassembly';
+import { disassembleAround, readPrefix } from './disassembly';
 import { deliveryLabel } from './eventStack';
 import { Execution, type Outcome } from './execution';
 import { ExpressionError, REGISTER_NAMES, evaluateExpression, machineContext } from './expressions';
@@ -507,9 +507,7 @@ export class FredDebugSession extends LoggingDebugSession {
       return this.fail(response, ErrorIds.memory, (error as Error).message);
     }
     const count = Math.min(args.count, 1 << 20);
-    const r = s.machine.tryReadMemory(address, count);
-    const bytes = r.ok ? r.bytes : s.machine.tryReadMemory(address, Number(r.address - address));
-    const data = bytes.ok ? bytes.bytes : new Uint8Array(0);
+    const data = readPrefix(s.machine, address, count);
     response.body = { address: hex(address), data: Buffer.from(data).toString('base64'), unreadableBytes: count - data.length };
     this.sendResponse(response);
   }
