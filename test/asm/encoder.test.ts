@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Decoder, DecoderOptions, Encoder, Mnemonic } from 'iced-x86';
+import { Decoder, DecoderOptions, Encoder, Formatter, FormatterSyntax, MemorySizeOptions, Mnemonic } from 'iced-x86';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index';
 import { lookupForms } from '../../src/asm/forms';
@@ -161,4 +161,66 @@ describe('encoding corpus', () => {
     encoder.free();
     expect(problems).toEqual([]);
   });
+
+  it('every encoding formats back (iced-x86 Formatter) to the source instruction', () => {
+    const formatter = new Formatter(FormatterSyntax.Nasm);
+    formatter.memorySizeOptions = MemorySizeOptions.Never;
+    formatter.signedImmediateOperands = true;
+    formatter.signedMemoryDisplacements = true;
+    formatter.ripRelativeAddresses = true;
+    formatter.numberBase = 10;
+    const problems: string[] = [];
+    for (const text of lines) {
+      const r = assemble(text);
+      const bytes = r.image.sections[0]?.bytes;
+      if (!bytes || !r.ok) continue;
+      const decoder = new Decoder(64, bytes, DecoderOptions.None);
+      const ins = decoder.decode();
+      const formatted = formatter.format(ins);
+      ins.free();
+      decoder.free();
+      const expected = FORMATS_AS[text] ?? text;
+      if (normalise(formatted) !== normalise(expected)) problems.push(`${text}: formats as '${formatted}'`);
+    }
+    formatter.free();
+    expect(problems).toEqual([]);
+  });
 });
+
+/**
+ * Where the decoded text legitimately differs from the source: NASM's choices (see NASM_CHOICES),
+ * 16-bit selector operands encoded through the r32/m16 form, and two-operand imul.
+ */
+const FORMATS_AS: Record<string, string> = {
+  'mov rax, 1': 'mov eax, 1',
+  'mov rcx, 0x12345678': 'mov ecx, 0x12345678',
+  'mov rax, 0x80000000': 'mov eax, 0x80000000',
+  'mov r9, 7': 'mov r9d, 7',
+  'mov eax, dword ptr [rax*2]': 'mov eax, [rax+rax]',
+  'mov rax, qword ptr [rbx + rsp]': 'mov rax, [rsp+rbx]', // rsp cannot be an index: base and index swap
+  sysretq: 'o64 sysret', // iced's spelling of REX.W 0F 07
+  sysexitq: 'o64 sysexit',
+  invlpga: 'invlpga rax, ecx', // iced shows the implicit operands
+};
+
+/** Canonical text: lower case, no size keywords or spaces, numbers in decimal, mnemonic aliases resolved, xchg operands sorted. */
+function normalise(text: string): string {
+  let t = text.toLowerCase().replace(/\b(byte|word|dword|qword|tword|xmmword|oword|fword|ptr)\b/g, '');
+  t = t.replace(/\b(fs|gs|es|cs|ss|ds):\[/g, '[$1:');
+  t = t.replace(/^rep (xcrypt|xsha)/, '$1'); // PadLock's mandatory F3 is shown as rep
+  t = t.replace(/(-?)\b(0x[0-9a-f]+|\d+)\b/g, (_, sign: string, n: string) => canonicalNumber(sign ? -BigInt(n) : BigInt(n)));
+  const [mnemonic, ...rest] = t.trim().split(/\s+/);
+  const name = lookupForms(mnemonic)?.name ?? mnemonic;
+  let operands = rest.join('').split(',').filter(Boolean);
+  if (name === 'xchg') operands = operands.sort();
+  return `${name} ${operands.join(',')}`;
+}
+
+/** A number as the signed value of the narrowest of 8/16/32/64 bits it fits (0xff and -1 are both imm8 -1). */
+function canonicalNumber(n: bigint): string {
+  for (const bits of [8, 16, 32, 64]) {
+    const b = BigInt(bits);
+    if (n >= -(1n << (b - 1n)) && n < 1n << b) return BigInt.asIntN(bits, n).toString();
+  }
+  return n.toString();
+}
