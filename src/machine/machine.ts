@@ -306,6 +306,7 @@ export class Machine {
     }
     this.mmu.codeWritten = false;
     this.mmu.watchHits = 0;
+    c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
     const count = c.icount;
     try {
       let block = this.translator.get(c.rip, single);
@@ -324,7 +325,7 @@ export class Machine {
       if (flags & RF && single) c.rflags = c.rflags & ~RF;
       let dr6 = this.mmu.watchHits;
       if (tf) dr6 |= 1 << 14;
-      if (c.pendingDebug) { dr6 |= c.pendingDebug; c.pendingDebug = 0; } // FRED hook: single step pended by ERETS/ERETU (exec/fred.ts)
+      if (c.pendingDebug) { dr6 = c.pendingDebug < 0 ? 0 : dr6 | c.pendingDebug; c.pendingDebug = 0; } // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
       if (dr6) this.deliverDebug(dr6, c.rip);
     }
   }

@@ -17,6 +17,8 @@ import { FRED_MSR, currentStackLevel, flatSegment, linearBig, readFredMsr, setCu
 import type { EventType } from '../trace';
 
 const TWO32 = 4294967296;
+/** c.pendingDebug value telling the run loop to drop this instruction's #DB traps (SYSCALL/INT n with TF = 1 trap after ERETx instead, via the swevent bit). */
+export const DEBUG_TRAPS_DISCARDED = -1;
 
 /** Red-zone size, IA32_FRED_CONFIG[8:6] in 64-byte units (§2.2): the byte count is CONFIG & 0x1C0. */
 const CONFIG_RED_ZONE = 0x1c0;
@@ -144,7 +146,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.cpl = 0;
   if (type === NMI_EVENT) c.nmiBlocked = true;
   c.shadow = false;
-  c.pendingDebug = 0;
+  c.pendingDebug = DEBUG_TRAPS_DISCARDED; // §3.6: delivery discards the pending debug traps (TF, data breakpoints) of the instruction
   c.halted = false;
   if (cpl !== 0 || (oldFlags & AC) !== 0) c.syncPrivilege(); // CPL or RFLAGS.AC changed
   c.trace.emit({

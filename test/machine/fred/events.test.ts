@@ -3,6 +3,7 @@
 // as the handler's first instruction found it: frame, RSP, CSL, selectors, GS bases, RFLAGS.
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../../src/machine/machine';
+import type { DeliveryRecord } from '../../../src/machine/trace';
 import { boot, config, csl, expectStop, fredSource, frameAt, gsBase, program, rsp, selectors, STACKS, toUser, wrmsr, type FredProgramParts } from './harness';
 
 const L = 1n << 57n;
@@ -195,5 +196,36 @@ user_frame_top:`,
     expect(r.f.ss).toMatchObject({ type: 3, vector: 14, nested: true });
     expect(r.f.errorCode).toBe(3n); // present, write, supervisor (implicit) access
     expect(r.f.eventData).toBe(r.sym('user_frame_top') - 8n);
+  });
+});
+
+describe('single-stepping over events (TF = 1)', () => {
+  const secondEntryHalts = `
+        inc     r12
+        cmp     r12, 1
+        jne     .second
+        ERET
+.second:
+        hlt`;
+  const deliveries = (m: Machine) => m.trace.records.filter((rec) => rec.kind === 'delivery') as DeliveryRecord[];
+
+  it('SYSCALL: no #DB at the handler; ERETU with the swevent bit takes it right after the return', () => {
+    const r = run({ body: toUser('0x102'), user: 'syscall\nafter: nop', userHandler: secondEntryHalts.replace('ERET', 'eretu') });
+    expect(deliveries(r.m).map((d) => [d.type, d.vector, d.fromCpl, d.fromRip])).toEqual([
+      [7, 1, 3, r.sym('after')],
+      [3, 1, 3, r.sym('after')], // before the NOP ran
+    ]);
+    expect(r.f.eventData).toBe(0x4000n);
+  });
+
+  it('INT3 at CPL 0: no #DB at the handler; after ERETS TF traps after the next instruction as usual', () => {
+    const r = run({
+      body: 'pushfq\nor qword [rsp], 0x100\npopfq\nint3\nafter: nop\nafter2: nop',
+      kernelHandler: secondEntryHalts.replace('ERET', 'erets'),
+    });
+    expect(deliveries(r.m).map((d) => [d.type, d.vector, d.fromRip])).toEqual([
+      [6, 3, r.sym('after')],
+      [3, 1, r.sym('after2')],
+    ]);
   });
 });

@@ -236,3 +236,49 @@ describe('ERETx pops are speculative (§4.2)', () => {
     expect([f.rsp, f.eventData]).toEqual([0x40000000n, 0x40000008n]);
   });
 });
+
+describe('far transfers under FRED (§1.3)', () => {
+  const retfq = (cs: string) => `
+        push    0x18
+        push    0x240000
+        push    ${cs}
+        lea     rax, [rel back]
+        push    rax
+at:     db      0x48, 0xcb              ; RETF with REX.W (64-bit offset and selector)
+back:   hlt`;
+
+  it('RET far at the same privilege into 64-bit code works', () => {
+    const r = run({ body: retfq('0x10') });
+    expectStop(r.stop, 'halted');
+    expect(r.m.getRip()).toBe(r.sym('back') + 1n);
+  });
+
+  it('RET far to ring 3: #GP(selector)', () => {
+    expectKernelFault(run({ body: retfq('0x33') }), 13, 0x30n);
+  });
+
+  it('RET far into compatibility mode at CPL 0: #GP(selector)', () => {
+    expectKernelFault(run({ body: retfq('0x08') }), 13, 0x08n);
+  });
+
+  const farJmp = (sel: string) => ({
+    body: 'at: jmp far [rel ptr]',
+    data: `ptr: dd target\n    dw ${sel}`,
+    kernelHandler: 'hlt\ntarget: hlt',
+  });
+
+  it('far JMP to a 64-bit DPL-0 code segment works', () => {
+    const r = run(farJmp('0x10'));
+    expectStop(r.stop, 'halted');
+    expect(r.m.getRip()).toBe(r.sym('target') + 1n);
+  });
+
+  it('far JMP to a DPL-0 code segment with L = 0: #GP(selector)', () => {
+    expectKernelFault(run(farJmp('0x08')), 13, 0x08n);
+  });
+
+  it('far JMP through a call gate: #GP(gate selector)', () => {
+    const r = run(farJmp('0x38'), (m) => writeU64(m, BigInt(GDT_BASE + 0x38), 0x0000_8c00_0010_0000n));
+    expectKernelFault(r, 13, 0x38n);
+  });
+});
