@@ -124,7 +124,7 @@ export function capabilityChecks(idBase: string, field: string, capMsr: string, 
   const out: EntryCheck[] = [];
   if (!ALLOWED1_ONLY_CAPABILITIES.has(capMsr)) out.push({
     id: `${idBase}.allowed0`, field, when,
-    rule: `${field}: every bit that is 0 in the allowed-0 settings of ${capMsr} (bits 31:0) must be 1 (SDM ${section}, Appendix A)`,
+    rule: `${field}: every bit that is 1 in the allowed-0 settings of ${capMsr} (bits 31:0) must be 1 (SDM ${section}, Appendix A)`,
     holds: (v, x) => controlAllowed(x.caps, capMsr, v).missing === 0n,
   });
   out.push({

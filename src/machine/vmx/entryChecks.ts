@@ -91,6 +91,9 @@ function checkMsrLoadArea(x: EntryContext): EntryCheckFailure | undefined {
 
 /** Run the VM-entry checks; undefined when VM entry may load the guest. */
 export function checkVmEntry(vmcs: Vmcs, caps: VmxCapabilities, env: EntryEnvironment = {}): EntryCheckFailure | undefined {
+  if (vmcs.fred !== caps.fred) {
+    throw new RangeError(`the VMCS ${vmcs.fred ? 'has' : 'lacks'} the FRED fields but the capabilities ${caps.fred ? 'expose' : 'hide'} FRED`);
+  }
   const x = new EntryContext(vmcs, caps, env);
   for (const family of ENTRY_CHECK_FAMILIES) {
     for (const c of family.checks) {

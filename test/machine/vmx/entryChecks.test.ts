@@ -254,6 +254,16 @@ describe('VM-entry checks: the valid fixture', () => {
     expect(checkVmEntry(v, CAPS)).toBeUndefined();
   });
 
+  it('a VMCS and capabilities that disagree on FRED are a programming error, not a guest failure', () => {
+    expect(() => checkVmEntry(validVmcs(false), CAPS)).toThrow(/lacks the FRED fields but the capabilities expose FRED/);
+  });
+
+  it('allowed-0 rules say which bits must be 1', () => {
+    const v = validVmcs();
+    v.set('PIN_BASED_VM_EXEC_CONTROL', 0x29n);
+    expect(checkVmEntry(v, CAPS)?.check).toContain('every bit that is 1 in the allowed-0 settings of IA32_VMX_TRUE_PINBASED_CTLS');
+  });
+
   it('every check of the three families has a violating test case below', () => {
     const tested = new Set(CASES.map((c) => c.id));
     const missing = [...FAMILY_OF.keys()].filter((id) => !tested.has(id));
