@@ -71,7 +71,13 @@ export class Assembler implements EvalContext {
   private readonly symbols = new Map<string, SymbolEntry>();
   private readonly sections: SectionState[];
   private origin: bigint;
-  private here = 0n;
+  /** Offset of the current statement in its section; `here` is its address (computed only when used). */
+  private hereOffset = 0;
+  private hereSection: SectionState | undefined;
+  private get here(): bigint {
+    const sec = this.hereSection;
+    return sec ? sec.base + BigInt(this.hereOffset) : this.origin;
+  }
   private section: SectionState | undefined;
   private changed = false;
   private pass = 0;
@@ -172,13 +178,16 @@ export class Assembler implements EvalContext {
 
   private symbolTable(): Map<string, bigint> {
     const table = new Map<string, bigint>();
-    for (const [name, sym] of this.symbols) if (sym.value && !sym.value.unknown) table.set(name, sym.kind === 'label' ? BigInt.asUintN(64, sym.value.value) : sym.value.value);
+    for (const [name, sym] of this.symbols) {
+      if (!sym.value || sym.value.unknown) continue;
+      table.set(name, sym.kind === 'label' ? labelAddress(sym) : sym.value.value);
+    }
     return table;
   }
 
   private entry(): bigint {
     const start = this.symbols.get('_start');
-    if (start?.kind === 'label' && start.value) return BigInt.asUintN(64, start.value.value);
+    if (start?.kind === 'label' && start.value) return labelAddress(start);
     return this.sections[0]?.base ?? this.origin;
   }
 
@@ -245,13 +254,14 @@ export class Assembler implements EvalContext {
           continue;
         }
       }
-      this.here = sec ? sec.base + BigInt(sec.offset) : this.origin;
+      this.hereSection = sec;
+      this.hereOffset = offset;
       try {
         switch (s.k) {
           case 'label': {
             const sym = this.symbols.get(s.name);
             if (sym?.loc !== s.loc) break; // a duplicate definition (reported once)
-            this.setSymbol(s.name, { value: this.here, reloc: 1, unknown: false }, true);
+            this.setSymbol(s.name, LABEL_VALUE, true);
             (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
             break;
           }
@@ -442,12 +452,12 @@ export class Assembler implements EvalContext {
   private emitInstruction(s: InstructionStatement, times: number): Uint8Array {
     if (s.fixed) return times === 1 ? s.fixed : repeat(s.fixed, times);
     const out: Uint8Array[] = [];
-    const start = this.here;
+    const start = this.hereOffset;
     for (let i = 0; i < times; i++) {
       out.push(this.encodeOnce(s, i === 0 ? s.size / times : out[0].length));
-      this.here += BigInt(out[i].length);
+      this.hereOffset += out[i].length;
     }
-    this.here = start;
+    this.hereOffset = start;
     return times === 1 ? out[0] : concat(out);
   }
 
@@ -552,6 +562,13 @@ export class Assembler implements EvalContext {
       }
     }
   }
+}
+
+/** Labels carry this value; their address comes from their section and offset (see lookup). */
+const LABEL_VALUE: Value = Object.freeze({ value: 0n, reloc: 1, unknown: false });
+
+function labelAddress(sym: SymbolEntry): bigint {
+  return BigInt.asUintN(64, (sym.section?.base ?? 0n) + BigInt(sym.offset ?? 0));
 }
 
 /** The NASM mov-immediate rule, else the generic selection. */

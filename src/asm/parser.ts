@@ -47,6 +47,8 @@ const PREFIX_LIST: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; o
 };
 const PREFIXES = new Map(Object.entries(PREFIX_LIST));
 const KEYWORDS = new Map<string, boolean>();
+/** Shared by every instruction without lock/rep (most of them): one object fewer per line. */
+const NO_PREFIXES: Prefixes = Object.freeze({ lock: false, rep: RepPrefixKind.None });
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_DEFINE_DEPTH = 32;
 
@@ -414,7 +416,7 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, { lock, rep }, operandSize, times, text, this.defineGeneration));
+    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times, text, this.defineGeneration));
   }
 
   private operand(cur: Cursor): Operand {
