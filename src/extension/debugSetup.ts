@@ -1,8 +1,9 @@
 // Debug wiring: the configuration provider (F5 on a .fred file works without launch.json) and the
-// adapter descriptor factory. The adapter runs as the stand-alone `dist/debugAdapter.js` (DAP over
-// stdio); src/debug will export its session class, and then this factory returns
-// `new vscode.DebugAdapterInlineImplementation(new Session())` to run it in the extension host.
+// adapter descriptor factory. By default the adapter runs inline in the extension host (no process,
+// no stdio framing); the setting `fredLab.debugAdapter` = "process" runs the stand-alone
+// `dist/debugAdapter.js` instead, which is the same session speaking DAP over stdio.
 import * as vscode from 'vscode';
+import { FredDebugSession } from '../debug/session';
 import { FRED_DEBUG_TYPE, resolveLaunchConfig, defaultLaunchConfig } from './launchConfig';
 
 export function registerDebugging(context: vscode.ExtensionContext): void {
@@ -20,9 +21,12 @@ export function registerDebugging(context: vscode.ExtensionContext): void {
   };
   const factory: vscode.DebugAdapterDescriptorFactory = {
     createDebugAdapterDescriptor() {
-      // The extension host's own Node runs the adapter; under Electron it must behave as plain Node.
-      return new vscode.DebugAdapterExecutable(process.execPath, [context.asAbsolutePath('dist/debugAdapter.js')],
-        { env: { ELECTRON_RUN_AS_NODE: '1' } });
+      if (vscode.workspace.getConfiguration('fredLab').get<string>('debugAdapter') === 'process') {
+        // The extension host's own Node runs the adapter; under Electron it must behave as plain Node.
+        return new vscode.DebugAdapterExecutable(process.execPath, [context.asAbsolutePath('dist/debugAdapter.js')],
+          { env: { ELECTRON_RUN_AS_NODE: '1' } });
+      }
+      return new vscode.DebugAdapterInlineImplementation(new FredDebugSession());
     },
   };
   context.subscriptions.push(

@@ -68,37 +68,49 @@ suite('fred-asm language', () => {
     await whenDiagnostics(() => vscode.languages.getDiagnostics(doc.uri).length === 0, 'the diagnostic to clear');
   });
 
-  test('a fred launch reaches the adapter through the descriptor factory', async () => {
-    const seen = [];
-    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('fred', {
-      createDebugAdapterTracker: () => ({
-        onDidSendMessage: (m) => { if (m.type === 'response') seen.push(`${m.command}:${m.success}`); },
-        onError: (e) => seen.push(`error: ${e && e.message}`),
-        onExit: (code, signal) => seen.push(`adapter exited (code ${code}, signal ${signal})`),
-      }),
-    });
-    try {
-      const ended = new Promise((resolve) => {
-        const sub = vscode.debug.onDidTerminateDebugSession(() => { sub.dispose(); resolve(); });
+  for (const mode of ['inline', 'process']) {
+    test(`a fred launch stops on entry with the ${mode} adapter`, async () => {
+      await vscode.workspace.getConfiguration('fredLab').update('debugAdapter', mode, vscode.ConfigurationTarget.Global);
+      const seen = [];
+      let onStopped;
+      const stopped = new Promise((resolve) => { onStopped = resolve; });
+      const tracker = vscode.debug.registerDebugAdapterTrackerFactory('fred', {
+        createDebugAdapterTracker: () => ({
+          onDidSendMessage: (m) => {
+            if (m.type === 'response') seen.push(`${m.command}:${m.success}`);
+            if (m.type === 'event' && m.event === 'stopped') {
+              seen.push(`stopped:${m.body.reason}`);
+              onStopped();
+            }
+          },
+          onError: (e) => seen.push(`error: ${e && e.message}`),
+          onExit: (code, signal) => seen.push(`adapter exited (code ${code}, signal ${signal})`),
+        }),
       });
-      // A launch error from the adapter makes VS Code show a dialog, which the test driver refuses and
-      // turns into a rejection carrying the adapter's message: the adapter answered either way.
-      let started = false;
       try {
-        started = await vscode.debug.startDebugging(folder(), {
-          type: 'fred', request: 'launch', name: 'exthost', program: file('msr.fred'), stopOnEntry: true,
+        const ended = new Promise((resolve) => {
+          const sub = vscode.debug.onDidTerminateDebugSession(() => { sub.dispose(); resolve(); });
         });
-      } catch (e) {
-        assert.match(String(e && e.message), /FRED Lab/, `adapter messages: ${seen.join(', ') || 'none'}`);
-      }
-      if (started && vscode.debug.activeDebugSession) {
-        await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
+        // A launch error makes VS Code show a dialog, which the test driver refuses and turns into a
+        // rejection carrying the adapter's message.
+        let started = false;
+        try {
+          started = await vscode.debug.startDebugging(folder(), {
+            type: 'fred', request: 'launch', name: `exthost ${mode}`, program: file('msr.fred'), stopOnEntry: true,
+          });
+        } catch (e) {
+          assert.fail(`launch failed: ${e && e.message}; adapter messages: ${seen.join(', ') || 'none'}`);
+        }
+        assert.ok(started, `startDebugging returned false; adapter messages: ${seen.join(', ') || 'none'}`);
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, 30_000))]);
+        assert.ok(seen.includes('initialize:true') && seen.includes('launch:true'), `adapter messages: ${seen.join(', ')}`);
+        assert.ok(seen.includes('stopped:entry'), `adapter messages: ${seen.join(', ')}`);
+        if (vscode.debug.activeDebugSession) await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
         await Promise.race([ended, new Promise((r) => setTimeout(r, 10_000))]);
+      } finally {
+        tracker.dispose();
+        await vscode.workspace.getConfiguration('fredLab').update('debugAdapter', undefined, vscode.ConfigurationTarget.Global);
       }
-      assert.ok(seen.includes('initialize:true'), `adapter messages: ${seen.join(', ') || 'none'}`);
-      assert.ok(seen.some((s) => s.startsWith('launch:')), `adapter messages: ${seen.join(', ')}`);
-    } finally {
-      tracker.dispose();
-    }
-  });
+    });
+  }
 });

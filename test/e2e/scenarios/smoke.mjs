@@ -4,8 +4,8 @@ import { join } from 'node:path';
 // Smoke: what only a real editor shows. examples/hello.fred opens as "FRED Assembly", its tokens are
 // coloured by the grammar, a file without extension is recognised by its `; fred-lab` first line, a
 // hover explains an MSR, and a broken file shows the assembler's diagnostic in the Problems panel on
-// the right line (also for an %include'd file), F9 sets a breakpoint and F5 without launch.json
-// reaches the fred debug adapter.
+// the right line (also for an %include'd file), F9 sets a breakpoint, F5 without launch.json starts a
+// session paused on entry, and continue stops at the breakpoint.
 
 const BROKEN = [
   '; fred-lab',
@@ -70,7 +70,9 @@ export const smoke = {
   async run({ page, workspace, step, shot }) {
     // examples/hello.fred changes as the project grows: find its first `mnemonic register, number` line.
     const hello = readFileSync(join(workspace, 'hello.fred'), 'utf8').split('\n');
-    const sample = hello.map((l) => /^\s+([a-z]+)\s+([a-z][a-z0-9]*),\s*(0x[0-9a-f]+|[0-9]+)\s*(;.*)?$/i.exec(l)).find(Boolean);
+    const matches = hello.map((l) => /^\s+([a-z]+)\s+([a-z][a-z0-9]*),\s*(0x[0-9a-f]+|[0-9]+)\s*(;.*)?$/i.exec(l));
+    const sample = matches.find(Boolean);
+    const sampleLine = matches.findIndex(Boolean) + 1;
     if (!sample) throw new Error('examples/hello.fred has no `mnemonic register, number` line to check the colours on');
     const [, mnemonic, register, number] = sample;
     const lineText = `${mnemonic}${sample[0].slice(sample[0].indexOf(mnemonic) + mnemonic.length).split(';')[0]}`.trimEnd();
@@ -139,33 +141,31 @@ export const smoke = {
       await editor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 20_000 });
     });
 
-    await step('F5 without launch.json reaches the fred debug adapter', async () => {
+    await step('F5 without launch.json debugs the file: paused on entry', async () => {
       await page.keyboard.press('F5');
-      // Either a session runs (toolbar) or the adapter answered the launch with its own error; what
-      // must not happen is VS Code asking which debugger to use or not knowing the type.
       const toolbar = page.locator('.debug-toolbar');
-      // (A launch error from the adapter comes as a modal dialog with "Open 'launch.json'".)
-      const adapterMessage = page.locator('.monaco-dialog-box', { hasText: 'FRED Lab' });
       try {
-        await toolbar.or(adapterMessage).first().waitFor({ timeout: 30_000 });
+        await toolbar.waitFor({ timeout: 30_000 });
       } catch {
+        const dialog = await page.locator('.monaco-dialog-box').allInnerTexts();
         const toasts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
-        await page.keyboard.press('Control+Shift+Y'); // Debug Console: the adapter's stderr lands there
-        const consoleText = await page.locator('.repl').innerText({ timeout: 5000 }).catch(() => '');
-        throw new Error(`F5 gave neither a debug session nor the adapter's message within 30 s; notifications: ${JSON.stringify(toasts)}; debug console: ${JSON.stringify(consoleText.slice(0, 500))}`);
+        throw new Error(`F5 started no debug session within 30 s; dialogs: ${JSON.stringify(dialog)}; notifications: ${JSON.stringify(toasts)}`);
       }
-      const picker = await page.locator('.quick-input-widget').isVisible();
-      if (picker) throw new Error('F5 opened a picker instead of starting the fred debugger');
-      await shot('f5');
-      if (await adapterMessage.isVisible()) {
-        const text = (await adapterMessage.innerText()).split('\n').find((l) => l.includes('FRED Lab'));
-        console.log(`    F5: adapter answered: ${text}`);
-        await adapterMessage.getByRole('button', { name: 'Cancel' }).click();
-      } else {
-        console.log('    F5: debug session running');
-        await page.keyboard.press('Shift+F5');
-        await toolbar.waitFor({ state: 'hidden', timeout: 20_000 });
-      }
+      if (await page.locator('.quick-input-widget').isVisible()) throw new Error('F5 opened a picker instead of starting the fred debugger');
+      const callStack = page.locator('.debug-call-stack');
+      if (!(await callStack.isVisible())) await page.keyboard.press('Control+Shift+D');
+      await callStack.locator('.monaco-list-row', { hasText: '_start' }).first().waitFor({ timeout: 30_000 });
+      await page.locator('.editor-instance .debug-top-stack-frame-line').first().waitFor({ timeout: 10_000 });
+      await shot('paused-on-entry');
+    });
+
+    await step(`continue stops at the breakpoint on line ${sampleLine}`, async () => {
+      await page.locator('.debug-toolbar .action-label.codicon-debug-continue').click();
+      const callStack = page.locator('.debug-call-stack');
+      await callStack.locator('.monaco-list-row', { hasText: `${sampleLine}:` }).first().waitFor({ timeout: 30_000 });
+      await shot('breakpoint');
+      await page.keyboard.press('Shift+F5');
+      await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 20_000 });
     });
   },
 };
