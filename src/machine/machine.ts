@@ -36,6 +36,8 @@ export interface MachineOptions {
   interrupts?: { vector: number; every: number }[];
   /** The VMX monitor arrives in a later issue: only bare metal (false/undefined) runs for now. */
   vmx?: boolean;
+  /** Executions of a block before it is recompiled optimized (default 4; 0 = optimize at once). */
+  optimizeAfter?: number;
   /** Run every instruction as its own block (the reference "interpreter" mode). */
   interpretOnly?: boolean;
 }
@@ -103,6 +105,7 @@ export class Machine {
     this.cpu.onTranslationChange = () => this.translator.flush();
     this.cpu.onDebugRegistersChange = () => this.armDebugRegisters();
     this.translator.interpretOnly = options.interpretOnly ?? false;
+    this.translator.optimizeAfter = options.optimizeAfter ?? 4;
     this.boot(image, options);
   }
 

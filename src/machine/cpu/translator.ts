@@ -19,6 +19,8 @@ export class Translator {
   readonly breakpoints = new Set<number>();
   /** Force one-instruction blocks everywhere (the "interpreter" mode used by tests and stepping). */
   interpretOnly = false;
+  /** Executions of a block before it is recompiled optimized (0: optimize at once). */
+  optimizeAfter = 4;
 
   constructor(
     private readonly c: Cpu,
@@ -38,6 +40,12 @@ export class Translator {
     if (block === undefined || block.modeKey !== key) {
       block = this.build(rip, single || this.interpretOnly, key);
       cache.set(rip, block);
+    } else if (block.tier === 0 && ++block.hits > this.optimizeAfter && !block.unimplemented && block.source) {
+      // Hot: recompile with registers in locals and inlined translation.
+      const { source, consts } = buildBlock(block.insns, this.mode(), single || this.interpretOnly, true);
+      block.run = compileBlock(source, consts);
+      block.source = source;
+      block.tier = 1;
     }
     return block;
   }
@@ -86,6 +94,9 @@ export class Translator {
   }
 
   private build(rip: number, single: boolean, modeKey: number): Block {
+    // Debugger hook (src/debug): a block that starts at a breakpoint is one instruction, so a loop
+    // whose head has a breakpoint cannot iterate inside the block and skip the breakpoint.
+    if (this.breakpoints.has(rip)) single = true;
     const mode = this.mode();
     const insns: DecodedInsn[] = [];
     const pages = new Set<number>();
@@ -129,13 +140,14 @@ export class Translator {
     const d = insns[0];
     if (unimplemented) {
       const message = `unimplemented instruction '${d.text}' at 0x${BigInt.asUintN(64, BigInt(d.rip)).toString(16)}`;
-      return { rip, modeKey, insns, pages, source: '', unimplemented, run: () => { throw new MachineStop('unimplemented', message); } };
+      return { rip, modeKey, insns, pages, source: '', unimplemented, tier: 1, hits: 0, run: () => { throw new MachineStop('unimplemented', message); } };
     }
     if (d.invalid) {
       const fault = () => new CpuFault(6, undefined, undefined, `invalid opcode ${d.text}`);
-      return { rip, modeKey, insns, pages, source: '', run: () => { throw fault(); } };
+      return { rip, modeKey, insns, pages, source: '', tier: 1, hits: 0, run: () => { throw fault(); } };
     }
-    const { source, consts } = buildBlock(insns, mode, single);
-    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts) };
+    const optimize = this.optimizeAfter === 0;
+    const { source, consts } = buildBlock(insns, mode, single, optimize);
+    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts), tier: optimize ? 1 : 0, hits: 0 };
   }
 }

@@ -23,7 +23,7 @@ test('random instruction streams: compiled blocks match one-instruction blocks',
     const code = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
     const regs = Array.from({ length: 16 }, () => (BigInt(rnd()) << 48n) | (BigInt(rnd()) << 32n) | (BigInt(rnd()) << 16n) | BigInt(rnd()));
     const run = (interpretOnly: boolean) => {
-      const m = createMachine({ sections: [{ address: 0x100000n, bytes: code, size: code.length, user: false, writable: true, executable: true }], entry: 0x100000n }, { memoryMiB: 4, interpretOnly });
+      const m = createMachine({ sections: [{ address: 0x100000n, bytes: code, size: code.length, user: false, writable: true, executable: true }], entry: 0x100000n }, { memoryMiB: 4, interpretOnly, optimizeAfter: 0 });
       regs.forEach((v, i) => i !== 4 && m.setGpr(i, v));
       m.setGpr(6, 0x200000n);
       m.setGpr(7, 0x200800n);

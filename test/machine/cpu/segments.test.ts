@@ -100,12 +100,14 @@ describe('far transfers', () => {
         lea     rax, [rel .far_target]
         mov     [rel .ptr], eax             ; m16:32: 32-bit offset, then the selector
         mov     word [rel .ptr + 4], 0x10
-        jmp     far [rel .ptr]
+        lea     rax, [rel .ptr]
+        db      0xFF, 0x28                  ; jmp far [rax] (m16:32), as bytes: independent of the assembler's default
 .ptr:   dd 0
         dw 0
 .far_target:
         mov     r11, 2
-        call    far [rel .ptr2]             ; pushes CS and EIP as doublewords
+        lea     rax, [rel .ptr2]
+        db      0xFF, 0x18                  ; call far [rax] (m16:32): pushes CS and EIP as doublewords
         jmp     .to_user
 .ptr2:  dd far_function
         dw 0x10

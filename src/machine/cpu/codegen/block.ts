@@ -6,7 +6,7 @@
 import type { DecodedInsn } from '../decode';
 import { condition, type Producer } from './conditions';
 import { translate, type Snippet } from './translate';
-import { CODE_WRITTEN, type CodegenMode } from './emitter';
+import { CODE_WRITTEN, setInlineMemory, type CodegenMode } from './emitter';
 import { LazyOp } from '../flags';
 
 export const MAX_BLOCK = 64;
@@ -18,6 +18,10 @@ export interface Block {
   /** Physical pages the block's bytes come from. */
   pages: number[];
   run: (c: unknown) => void;
+  /** 0: first tier (quick to compile), 1: optimized. */
+  tier: number;
+  /** Executions at tier 0 (the translator optimizes hot blocks). */
+  hits: number;
   /** The first instruction is not implemented: the run stops there. */
   unimplemented?: DecodedInsn;
   source: string;
@@ -35,7 +39,21 @@ function canFault(d: DecodedInsn, s: Snippet): boolean {
  * Generate the block function source for `insns` (already cut at the right place). `snippetsFor`
  * translates each with flag liveness applied.
  */
-export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: boolean): { source: string; consts: DecodedInsn[] } {
+/**
+ * Generate the source of a block. `optimize` = the second tier: registers and flags in locals and
+ * inlined translation. The first tier (arrays and MMU calls) compiles several times faster, which is
+ * what code that runs once needs; the translator recompiles a block optimized once it is hot.
+ */
+export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: boolean, optimize = true): { source: string; consts: DecodedInsn[] } {
+  setInlineMemory(optimize);
+  try {
+    return generate(insns, mode, single, optimize);
+  } finally {
+    setInlineMemory(true);
+  }
+}
+
+function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, optimize: boolean): { source: string; consts: DecodedInsn[] } {
   // Pass 1 (forward, provisional): translate with flags recorded to learn fault points and which
   // producer each instruction sees (INC/DEC read CF from the record only when it is not known here).
   const seen: (Producer | undefined)[] = [];
@@ -101,7 +119,8 @@ export function buildBlock(insns: DecodedInsn[], mode: CodegenMode, single: bool
   }
   const rips = insns.map((d) => d.rip).join(', ');
   const last = insns.length;
-  const body = localize(parts);
+  // A first-tier loop returns after a few hundred instructions so the translator sees it is hot.
+  const body = optimize ? localize(parts) : { parts, declare: '', store: '' };
   const source = `
 const RIPS = [${rips}];
 return function block(c) {
@@ -111,7 +130,7 @@ return function block(c) {
   let a = 0, t = 0, u = 0, x = 0, xl = 0, xh = 0, y = 0, yl = 0, yh = 0, z = 0, zl = 0, zh = 0;
   let i = 0, n = 0;
   ${body.declare}
-  const lim = c.budget - ${2 * last};
+  const lim = ${optimize ? 'c.budget' : 'Math.min(c.budget, 256)'} - ${2 * last};
   try {
     for (;;) {
       ${body.parts.join('\n      ')}

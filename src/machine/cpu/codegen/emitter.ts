@@ -82,6 +82,16 @@ export function effectiveAddress(d: DecodedInsn, mode: CodegenMode): string {
 }
 
 /**
+ * Whether loads and stores inline the translation (optimized blocks) or call the MMU (first-tier
+ * blocks, which are cheaper to compile). Set by block.ts around the generation of one block.
+ */
+let inlineMemory = true;
+
+export function setInlineMemory(on: boolean): void {
+  inlineMemory = on;
+}
+
+/**
  * Inlined translation for loads and stores. First a one-entry memo per block and direction
  * (`rb`/`rf`: linear page base and frame of the last read page, `wb`/`wf` for writes), then the TLB
  * probe (memory/mmu.ts fast path: `T`/`P`/`FR` = tag, permission and frame arrays; `RN`/`WN` = the
@@ -90,6 +100,7 @@ export function effectiveAddress(d: DecodedInsn, mode: CodegenMode): string {
  * entry: translations only change through instructions that end the block.
  */
 function access(size: number, write: boolean, hit: string, miss: string): string {
+  if (!inlineMemory) return miss;
   const [base, frame, need] = write ? ['wb', 'wf', 'WN'] : ['rb', 'rf', 'RN'];
   const last = 4096 - size;
   return `o = a - ${base}; if (o >= 0 && o <= ${last}) { p = (${frame} + o) | 0; ${hit} } else { o = Math.floor(a / 4096); q = o & 1023; ` +
