@@ -2,6 +2,7 @@
 // throws when the guest must leave non-root operation (as it throws CpuFault for exceptions), and
 // `VmxIntercepts`, the per-instruction questions the executors ask, answered from the VMCS controls
 // and the monitor's bitmaps through intercepts.ts. On bare metal the CPU has no intercepts object.
+import { EXIT_REASONS } from '../../arch/index';
 import type { EventType } from '../trace';
 import {
   IoBitmap, MsrBitmap, cltsCausesExit, crAccessQualification, crReadCausesExit, crReadValue, crWriteCausesExit, exceptionCausesExit,
@@ -10,10 +11,18 @@ import {
 import type { DeliveringEvent } from './reinjection';
 import type { Vmcs } from './vmcs';
 
-/** Basic exit reasons the hooks produce (SDM Appendix C; src/arch EXIT_REASONS). */
+const reason = (short: string): number => {
+  const r = EXIT_REASONS.find((x) => x.short === short);
+  if (!r) throw new RangeError(`unknown exit reason ${short}`);
+  return r.reason;
+};
+
+/** Basic exit reasons the hooks produce, by src/arch's EXIT_REASONS names (SDM Appendix C). */
 export const EXIT = {
-  EXCEPTION_NMI: 0, EXTERNAL_INTERRUPT: 1, TRIPLE_FAULT: 2, CPUID: 10, HLT: 12, VMCALL: 18, CR_ACCESS: 28, IO_INSTRUCTION: 30,
-  MSR_READ: 31, MSR_WRITE: 32, EPT_VIOLATION: 48,
+  EXCEPTION_NMI: reason('EXCEPTION_NMI'), EXTERNAL_INTERRUPT: reason('EXTERNAL_INTERRUPT'), TRIPLE_FAULT: reason('TRIPLE_FAULT'),
+  CPUID: reason('CPUID'), HLT: reason('HLT'), VMCALL: reason('VMCALL'), CR_ACCESS: reason('CR_ACCESS'),
+  IO_INSTRUCTION: reason('IO_INSTRUCTION'), MSR_READ: reason('MSR_READ'), MSR_WRITE: reason('MSR_WRITE'),
+  EPT_VIOLATION: reason('EPT_VIOLATION'),
 } as const;
 
 export interface VmExitEvent {

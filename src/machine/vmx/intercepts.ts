@@ -5,7 +5,7 @@
 // CR3 targets, port I/O through the I/O bitmaps, and the per-instruction controls. Also the exit
 // qualifications of CR accesses and I/O instructions (src/arch layouts).
 import {
-  CR_ACCESS_QUALIFICATION, IO_QUALIFICATION, PRIMARY_PROC_CONTROLS, encodeFields, fieldMasks,
+  CR_ACCESS_QUALIFICATION, EXIT_REASONS, IO_QUALIFICATION, PRIMARY_PROC_CONTROLS, encodeFields, fieldMasks,
 } from '../../arch/index';
 import type { Vmcs } from './vmcs';
 
@@ -146,10 +146,14 @@ export function lmswCausesExit(vmcs: Vmcs, source: number): boolean {
 }
 
 /** Instructions that exit unconditionally in VMX non-root operation (SDM §26.1.2), by basic exit reason. */
-export const UNCONDITIONAL_EXIT_REASONS: ReadonlyMap<string, number> = new Map([
-  ['CPUID', 10], ['GETSEC', 11], ['INVD', 13], ['VMCALL', 18], ['VMCLEAR', 19], ['VMLAUNCH', 20], ['VMPTRLD', 21],
-  ['VMPTRST', 22], ['VMREAD', 23], ['VMRESUME', 24], ['VMWRITE', 25], ['VMXOFF', 26], ['VMXON', 27], ['XSETBV', 55],
-]);
+export const UNCONDITIONAL_EXIT_REASONS: ReadonlyMap<string, number> = new Map(
+  ['CPUID', 'GETSEC', 'INVD', 'VMCALL', 'VMCLEAR', 'VMLAUNCH', 'VMPTRLD', 'VMPTRST', 'VMREAD', 'VMRESUME', 'VMWRITE', 'VMXOFF',
+    'VMXON', 'XSETBV'].map((title) => {
+    const r = EXIT_REASONS.find((x) => x.title === title);
+    if (!r) throw new RangeError(`no exit reason titled ${title}`);
+    return [title, r.reason] as const;
+  }),
+);
 
 /** Instructions that exit when one primary processor-based control is 1 (SDM §26.1.3). */
 const CONDITIONAL: Readonly<Record<string, keyof typeof PROC>> = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   IoBitmap, MsrBitmap, cltsCausesExit, crAccessQualification, crReadCausesExit, crReadValue, crWriteCausesExit, exceptionCausesExit,
-  instructionCausesExit, ioCausesExit, ioQualification, lmswCausesExit, msrAccessCausesExit,
+  instructionCausesExit, ioCausesExit, ioQualification, lmswCausesExit, msrAccessCausesExit, UNCONDITIONAL_EXIT_REASONS,
 } from '../../../src/machine/vmx/intercepts';
 import { Vmcs } from '../../../src/machine/vmx/vmcs';
 
@@ -156,5 +156,14 @@ describe('exit qualifications', () => {
   it('I/O: OUT DX, AL to 0x3F8 = 0x3F80000; IN EAX, 0x60 = 0x60004B', () => {
     expect(ioQualification({ port: 0x3f8, size: 1, in: false })).toBe(0x3f8_0000n);
     expect(ioQualification({ port: 0x60, size: 4, in: true, immediate: true })).toBe(0x60_004bn);
+  });
+});
+
+describe('unconditional exits', () => {
+  it('name the basic reasons of src/arch', () => {
+    expect(UNCONDITIONAL_EXIT_REASONS.get('CPUID')).toBe(10);
+    expect(UNCONDITIONAL_EXIT_REASONS.get('VMCALL')).toBe(18);
+    expect(UNCONDITIONAL_EXIT_REASONS.get('XSETBV')).toBe(55);
+    expect(UNCONDITIONAL_EXIT_REASONS.get('VMXOFF')).toBe(26);
   });
 });
