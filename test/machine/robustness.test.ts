@@ -97,12 +97,13 @@ describe('robustness: random code', () => {
     let instructions = 0;
     let runs = 0;
     let exceptionsHandled = 0;
+    let restores = 0;
     for (let index = 0; index < MACHINES; index++) {
       const machine = randomMachine(random);
       const boot = machine.snapshot();
       // A fixed set of entry points per machine: runs differ in register state, and translations of
       // the code at those entries are reused between runs.
-      const entries = Array.from({ length: 512 }, () => RANDOM_HIGH + random.below(STACK - RANDOM_HIGH));
+      const entries = Array.from({ length: 128 }, () => RANDOM_HIGH + random.below(STACK - RANDOM_HIGH));
       let consecutiveShutdowns = 0;
       let run = 0;
       while (instructions < ((index + 1) * TARGET_INSTRUCTIONS) / MACHINES) {
@@ -134,6 +135,7 @@ describe('robustness: random code', () => {
         consecutiveShutdowns = stop.reason === 'shutdown' ? consecutiveShutdowns + 1 : 0;
         if (consecutiveShutdowns >= 3) {
           machine.restore(boot);
+          restores++;
           consecutiveShutdowns = 0;
         }
         run++;
@@ -141,7 +143,7 @@ describe('robustness: random code', () => {
       }
     }
     const summary = [...stops].map(([reason, n]) => `${reason} ${n}`).join(', ');
-    console.log(`robustness: ${instructions} instructions in ${runs} runs on ${MACHINES} machines; stops: ${summary}; ${exceptionsHandled} runs ended in the exception handler`);
+    console.log(`robustness: ${instructions} instructions in ${runs} runs on ${MACHINES} machines (${restores} snapshot restores); stops: ${summary}; ${exceptionsHandled} runs ended in the exception handler`);
     expect(instructions).toBeGreaterThanOrEqual(TARGET_INSTRUCTIONS);
     // The workload must exercise exception delivery and more than one kind of stop.
     expect(exceptionsHandled).toBeGreaterThan(0);
