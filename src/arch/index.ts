@@ -16,3 +16,4 @@ export * from './cpuid';
 export * from './paging';
 export * from './ept';
 export * from './constants';
+export * from './instructionDocs';

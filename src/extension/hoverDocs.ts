@@ -4,7 +4,7 @@
 // archCatalog.ts), the instruction table in instructionDocs.ts, or the assembler's number syntax.
 import { parseNumber } from '../asm/lexer';
 import { bitRangeText, lookupArchConstant, type ArchConstant } from './archCatalog';
-import { instructionDoc } from './instructionDocs';
+import { instructionDoc } from '../arch/instructionDocs';
 
 /** A word of the line and its 0-based [start, end) columns. */
 export interface WordAt {

@@ -1,6 +1,5 @@
-// One-line hover docs for the FRED, VMX and system instructions a FRED Lab program uses.
-// ARCHITECTURE §1 puts instruction docs in src/arch; until src/arch has such a table this small one
-// lives here (move it there, unchanged in shape, and import it from hoverDocs.ts).
+// One-line hover docs for the FRED, VMX and system instructions a FRED Lab program uses (ARCHITECTURE
+// §1: instruction docs for hovers are architectural facts, so they live in src/arch).
 // Sources: fred-architecture.md §4–§5 (ERETS/ERETU/LKGS, SYSCALL under FRED), vmx-fred.md, SDM Vol. 2
 // instruction pages and Vol. 3C ch. 31 (VMX instructions).
 
