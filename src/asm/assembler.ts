@@ -7,7 +7,7 @@ import { encode, selectForm, type Resolved } from './encoder';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
 import type { Form } from './forms';
-import { nasmMovImmediate, nasmXchg } from './nasmChoices';
+import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
 import { hasSymbol, parseProgram, type ListingRow, type SectionDeclaration } from './parser';
 import type { SourceMapEntry } from './sourceMap';
@@ -571,11 +571,11 @@ function labelAddress(sym: SymbolEntry): bigint {
   return BigInt.asUintN(64, (sym.section?.base ?? 0n) + BigInt(sym.offset ?? 0));
 }
 
-/** The NASM mov-immediate rule, else the generic selection. */
+/** NASM's rules (mov immediate, xchg order, register size), else the generic selection. */
 function choose(s: InstructionStatement, values: readonly (Value | undefined)[]): { form: Form; ops: readonly Operand[] } {
   const mov = nasmMovImmediate(s.mnemonic, s.forms, s.ops, values);
   if (mov) return mov;
-  const ops = nasmXchg(s.mnemonic, s.ops) ?? s.ops;
+  const ops = nasmXchg(s.mnemonic, s.ops) ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
   return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
 }
 

@@ -90,6 +90,8 @@ function matchKind(kind: K, form: Form, op: Operand, v: Value | undefined, check
       if (op.far !== form.far) return false;
       const rm = RM_KIND[kind];
       if (rm) return !op.size || op.size === (form.memSize || rm[1]);
+      // NASM sizes a far pointer by its offset: `jmp far dword [m]` is m16:32 (memSize 6).
+      if (op.far) return !op.size || op.size + 2 === form.memSize;
       if (kind === K.mem) return !op.size || !form.memSize || op.size === form.memSize;
       return false;
     }
@@ -119,7 +121,7 @@ export function selectForm(mnemonic: string, forms: readonly Form[], ops: readon
   for (const form of forms) {
     if (!matches(form, ops, values, true)) continue;
     chosen ??= form;
-    // `far [mem]` takes the default m16:32 form, like NASM.
+    // `far [mem]` takes the first (m16:64, see forms.ts rankOf) far form, like NASM.
     if (memIndex >= 0 && !(ops[memIndex] as MemOperand).size && !(ops[memIndex] as MemOperand).far && ops.every((o) => o.t !== 'reg')) {
       const kind = form.kinds[memIndex];
       memSizes.add(form.memSize || RM_KIND[kind]?.[1] || 0);

@@ -131,13 +131,31 @@ function rankOf(form: Form): number {
   // `xchg r, eax` (90+r) is one byte shorter than 87 /r.
   const shortXchg = k.length === 2 && (k[1] === K.ax || k[1] === K.eax || k[1] === K.rax) && (k[0] === K.r16_opcode || k[0] === K.r32_opcode || k[0] === K.r64_opcode);
   const immRank = k.includes(K.imm8_const_1) || shortXchg ? 0 : k.some((x) => x === K.imm8sex16 || x === K.imm8sex32 || x === K.imm8sex64) ? 1 : k.includes(K.imm64) ? 3 : 2;
-  const sizeRank = form.operandSize === 64 ? 1 : form.operandSize === 16 ? 2 : 0;
+  // NASM's `jmp far [mem]` / `call far [mem]` in 64-bit code is the m16:64 form (REX.W FF /5, /3).
+  const sizeRank = form.far ? (form.operandSize === 64 ? 0 : form.operandSize === 32 ? 1 : 2) : form.operandSize === 64 ? 1 : form.operandSize === 16 ? 2 : 0;
   return immRank * 10 + sizeRank;
 }
+
+/**
+ * NASM mnemonics that name one operand size of another mnemonic: `retfq` is REX.W CB (`o64 retf`),
+ * `retfd` CB, `retfw` 66 CB; `retn` and `retq` are the near `ret` (C3).
+ */
+const SIZED_ALIASES = new Map<string, [string, number]>([['retfq', ['retf', 64]], ['retfd', ['retf', 32]], ['retfw', ['retf', 16]], ['retn', ['ret', 0]], ['retq', ['ret', 0]]]);
+const sized = new Map<string, { name: string; forms: readonly Form[] }>();
 
 /** Canonical mnemonic (after NASM aliases) and its forms, or undefined for an unknown mnemonic. */
 export function lookupForms(mnemonic: string): { name: string; forms: readonly Form[] } | undefined {
   table ??= build();
+  const alias = SIZED_ALIASES.get(mnemonic);
+  if (alias) {
+    let found = sized.get(mnemonic);
+    if (!found) {
+      const [name, size] = alias;
+      found = { name, forms: table.get(name)!.filter((f) => !size || f.operandSize === size) };
+      sized.set(mnemonic, found);
+    }
+    return found;
+  }
   const name = ALIASES.get(mnemonic) ?? mnemonic;
   const forms = table.get(name);
   return forms ? { name, forms } : undefined;
@@ -146,5 +164,5 @@ export function lookupForms(mnemonic: string): { name: string; forms: readonly F
 /** Every supported mnemonic (for tests, hovers and completion). */
 export function allMnemonics(): string[] {
   table ??= build();
-  return [...table.keys(), ...[...ALIASES].filter(([, to]) => table!.has(to)).map(([from]) => from)].sort();
+  return [...table.keys(), ...[...ALIASES].filter(([, to]) => table!.has(to)).map(([from]) => from), ...SIZED_ALIASES.keys()].sort();
 }
