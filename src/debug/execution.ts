@@ -13,6 +13,8 @@ import { decodeAt, isNearReturn, stepsOver } from './disassembly';
 
 /** Instructions per run slice; a slice also ends at the next snapshot. */
 const SLICE = 250_000;
+/** Time travel leaves a snapshot this many instructions before where it lands. */
+const NEAR_CHECKPOINT = 2_000;
 /** Yield to the event loop at least this often while running (pause latency). */
 const YIELD_MS = 15;
 
@@ -149,10 +151,9 @@ export class Execution {
           const user = this.userBreakpointOutcome();
           if (user) return user;
           this.machine.resumeOverBreakpoint();
-          continue;
-        }
-        if (stop.reason !== 'instructionLimit') return this.end(stop);
+        } else if (stop.reason !== 'instructionLimit') return this.end(stop);
         this.history.maybeSnapshot();
+        // Conditional breakpoints and log points that do not stop also end slices: yield here too.
         if (!this.pauseRequested && Date.now() >= yieldAt) {
           await yieldToEventLoop();
           yieldAt = Date.now() + YIELD_MS;
@@ -224,6 +225,11 @@ export class Execution {
 
   /** Replay from the current (restored) state up to instruction count `icount`; no stops, no output. */
   private replayTo(icount: number): void {
+    if (icount - this.machine.icount > 64) return this.breakpoints.suspend(() => this.replayRaw(icount));
+    this.replayRaw(icount);
+  }
+
+  private replayRaw(icount: number): void {
     this.replaying = true;
     try {
       while (this.machine.icount < icount) {
@@ -244,10 +250,17 @@ export class Execution {
     if (changed.length) this.hooks.breakpointsChanged(changed);
   }
 
-  /** Go to instruction count `icount` (clamped to the recorded past and the present). */
+  /** Go to instruction count `icount`, clamped to [history origin, the furthest point reached so far]. */
   travelTo(icount: number): void {
-    const target = Math.max(this.history.origin, Math.min(icount, this.machine.icount));
-    this.history.restoreAtOrBefore(target);
+    const target = Math.max(this.history.origin, Math.min(icount, this.history.frontier));
+    if (target < this.machine.icount) {
+      this.history.restoreAtOrBefore(target);
+      // Stepping back usually continues: leave a snapshot a little before the target.
+      if (target - this.machine.icount > 2 * NEAR_CHECKPOINT) {
+        this.replayTo(target - NEAR_CHECKPOINT);
+        this.history.checkpoint();
+      }
+    }
     this.replayTo(target);
     this.afterTravel();
   }

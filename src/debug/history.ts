@@ -20,11 +20,20 @@ export class History {
     this.reset();
   }
 
+  private furthest = 0;
+
   /** Forget the past: the current state is the new beginning (after setVariable, writeMemory, goto). */
   reset(): void {
     this.snaps = [this.machine.snapshot()];
     this.origin = this.machine.icount;
+    this.furthest = this.origin;
     this.interval = this.baseInterval;
+  }
+
+  /** The furthest instruction count reached since the origin (the present, for time travel). */
+  get frontier(): number {
+    this.furthest = Math.max(this.furthest, this.machine.icount);
+    return this.furthest;
   }
 
   /** Instruction count at which the next snapshot is due. */
@@ -33,12 +42,18 @@ export class History {
   }
 
   maybeSnapshot(): void {
+    this.furthest = Math.max(this.furthest, this.machine.icount);
     if (this.machine.icount < this.nextAt) return;
     this.snaps.push(this.machine.snapshot());
     if (this.snaps.length > MAX_SNAPSHOTS) {
       this.snaps = this.snaps.filter((_, k) => k % 2 === 0 || k === this.snaps.length - 1);
       this.interval *= 2;
     }
+  }
+
+  /** Take a snapshot now (time travel leaves one just before where it lands, so the next step back is short). */
+  checkpoint(): void {
+    if (this.machine.icount > this.snaps[this.snaps.length - 1].icount) this.snaps.push(this.machine.snapshot());
   }
 
   /** Instruction counts of the snapshots strictly before `icount`, oldest first. */

@@ -158,7 +158,7 @@ export class FredDebugSession extends LoggingDebugSession {
 
   protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
     const previous = this.s?.config;
-    const raw = (args.arguments as Record<string, unknown> | undefined) ?? previous;
+    const raw = (args?.arguments as Record<string, unknown> | undefined) ?? previous;
     if (!raw) return this.fail(response, ErrorIds.notRunning, 'Nothing to restart: no program was launched.');
     const check = checkLaunchArguments(raw as Record<string, unknown>);
     if (!check.ok) return this.fail(response, ErrorIds.badLaunch, `Bad launch configuration:\n${check.errors.join('\n')}`);
