@@ -2,12 +2,12 @@
 // through RDMSR/WRMSR, the timer on the instruction-count time base with HLT skipped exactly.
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../../src/asm/index';
-import { createMachine, type Machine } from '../../../src/machine/machine';
+import { createMachine, type Machine, type MachineOptions } from '../../../src/machine/machine';
 
-function load(source: string): { machine: Machine; symbols: ReadonlyMap<string, bigint> } {
+function load(source: string, options: MachineOptions = {}): { machine: Machine; symbols: ReadonlyMap<string, bigint> } {
   const result = assemble(`bits 64\norg 0x100000\n${source}`);
   if (!result.ok) throw new Error(result.diagnostics.map((d) => d.message).join('\n'));
-  return { machine: createMachine(result.image), symbols: result.image.symbols };
+  return { machine: createMachine(result.image, options), symbols: result.image.symbols };
 }
 
 /** IDT gate for `vector` → `handler`, then LIDT (SDM Vol. 3A §6.14.1). */
@@ -121,5 +121,32 @@ ${idt}`);
     expect(machine.getGpr(15)).toBe(0x600dn);
     const delivery = machine.trace.records.find((r) => r.kind === 'delivery');
     expect(delivery).toMatchObject({ vector: 13, errorCode: 0 });
+  });
+
+  it('--interrupt VECTOR@EVERY: requests arrive at every multiple of EVERY and wake HLT exactly then', () => {
+    const { machine } = load(`
+_start: ${installGate('0x30', 'tick')}
+        mov     ecx, 0x80F
+        mov     eax, 0x1FF
+        xor     edx, edx
+        wrmsr
+        xor     r15d, r15d
+        sti
+.idle:  hlt
+        cmp     r15, 3
+        jb      .idle
+        mov     al, 0
+        out     0xF4, al
+tick:   inc     r15
+        mov     ecx, 0x80B
+        xor     eax, eax
+        xor     edx, edx
+        wrmsr
+        iretq
+${idt}`, { interrupts: [{ vector: 0x30, every: 500 }] });
+    const stop = machine.run(100_000);
+    expect(stop.reason).toBe('debugExit');
+    const ticks = machine.trace.records.filter((r) => r.kind === 'delivery' && r.vector === 0x30).map((r) => r.icount);
+    expect(ticks).toEqual([500, 1000, 1500]);
   });
 });
