@@ -46,6 +46,16 @@ describe('source breakpoints', () => {
     expect(await value(h.dc, 'rax')).toBe(4n);
   });
 
+  it('a breakpoint on a loop head is hit on every iteration (hit count 3 = third pass)', async () => {
+    const count = fixture('count.fred');
+    await launchStopped(h.dc, count, {}, () => h.dc.setBreakpointsRequest({ source: { path: count }, breakpoints: [{ line: 10, hitCondition: '3' }] }));
+    await cont();
+    expect(await value(h.dc, 'rbx')).toBe(2n);
+    await h.dc.setBreakpointsRequest({ source: { path: count }, breakpoints: [{ line: 10 }] });
+    await cont();
+    expect(await value(h.dc, 'rbx')).toBe(3n);
+  });
+
   it('a bad hit condition is unverified with a message', async () => {
     let result: DebugProtocol.SetBreakpointsResponse | undefined;
     await launchStopped(h.dc, loop, {}, async () => {
