@@ -246,7 +246,7 @@ export class Assembler implements EvalContext {
       previous[i] = offset;
       // Fast path for layout: statements whose size is known without evaluating anything.
       if (!emit && sec && (s.k === 'instr' || s.k === 'data') && !s.times) {
-        const size = s.k === 'data' ? (s.one ??= dataSize(s.items, s.unit)) : s.fixed ? s.fixed.length : -1;
+        const size = s.k === 'data' ? (s.one ??= dataSize(s.items, s.unit)) : s.fixed ? s.fixed.length : s.layoutSize;
         if (size >= 0) {
           if (s.size !== size) (s.size = size), (this.changed = true);
           sec.offset += size;
@@ -398,15 +398,22 @@ export class Assembler implements EvalContext {
   private instructionSize(s: InstructionStatement): number {
     if (s.fixed) return s.fixed.length;
     const branch = s.ops.length === 1 ? this.branchForm(s, [this.operandValue(s.ops[0])]) : undefined;
-    if (branch) return branch.size;
+    if (branch) {
+      if (branch.final) s.layoutSize = branch.size;
+      return branch.size;
+    }
     const values: (Value | undefined)[] = [];
     const rip: boolean[] = [];
+    // Final when every operand value is known and address-dependent (then only its kind, not its value,
+    // decides the size, and the kind of an expression does not change between passes).
+    let final = true;
     for (const op of s.ops) {
       let v = this.operandValue(op);
       const r = this.isRipRelative(op);
       // The size of an address-dependent operand does not depend on its value: keep cache keys stable.
       if (r) v = { value: this.here, reloc: 1, unknown: false };
       else if (v?.reloc) v = { value: 0n, reloc: v.reloc, unknown: v.unknown };
+      if (v && (v.unknown || !v.reloc)) final = false;
       values.push(v);
       rip.push(r);
     }
@@ -415,11 +422,12 @@ export class Assembler implements EvalContext {
     const { form, ops } = choose(s, values);
     const size = encode(form, ops, { values, ripRelative: rip }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
     s.sizedWith = { values, size };
+    if (final) s.layoutSize = size;
     return size;
   }
 
   /** Jumps, calls and loops: the short form while the target is in range, else (sticky) the near form. */
-  private branchForm(s: InstructionStatement, values: (Value | undefined)[]): { form: Form; size: number } | undefined {
+  private branchForm(s: InstructionStatement, values: (Value | undefined)[]): { form: Form; size: number; final: boolean } | undefined {
     if (s.ops.length !== 1 || s.ops[0].t !== 'imm' || !values[0]) return undefined;
     const op = s.ops[0];
     const short = s.forms.find((f) => f.branch === 1);
@@ -436,7 +444,8 @@ export class Assembler implements EvalContext {
     };
     if (op.distance === 'short' && !short) throw new AsmError(`'${s.mnemonic}' has no short form`, op.start, op.end);
     if (op.distance === 'near' && !near) throw new AsmError(`'${s.mnemonic}' has no near form (rel8 only)`, op.start, op.end);
-    if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: sizeOf(near) };
+    // The near form is final (sticky); the short one only when written `short`.
+    if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: sizeOf(near), final: true };
     const size = sizeOf(short!);
     const distance = target.value - (this.here + BigInt(size));
     if (!target.unknown && (distance < -128n || distance > 127n) && near && op.distance !== 'short') {
@@ -444,9 +453,9 @@ export class Assembler implements EvalContext {
         s.near = true;
         this.changed = true;
       }
-      return { form: near, size: sizeOf(near) };
+      return { form: near, size: sizeOf(near), final: !this.final };
     }
-    return { form: short!, size };
+    return { form: short!, size, final: op.distance === 'short' };
   }
 
   private emitInstruction(s: InstructionStatement, times: number): Uint8Array {

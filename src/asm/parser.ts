@@ -470,7 +470,7 @@ class Parser {
 function instructionStatement(
   loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined, text: string, generation: number,
 ): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, text, generation, fixed: undefined, near: false, size: 0, sizedWith: undefined };
+  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, text, generation, fixed: undefined, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
 }
 
 export function hasSymbol(e: Expr): boolean {

@@ -38,6 +38,9 @@ export interface InstructionStatement {
   readonly generation: number;
   /** Bytes known at parse time (no symbols, no relative operands). */
   fixed: Uint8Array | undefined;
+  /** Size of one repetition once layout knows it cannot change (-1 until then): later layout passes
+   *  skip the statement. */
+  layoutSize: number;
   /** Sticky: the short branch form was out of range once, so the near form is used from now on. */
   near: boolean;
   size: number;
