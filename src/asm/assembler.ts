@@ -218,7 +218,7 @@ export class Assembler implements EvalContext {
       try {
         const values = s.ops.map((op) => this.operandValue(op));
         const { form, ops } = choose(s, values);
-        s.fixed = encode(form, ops, { values, ripRelative: ops.map(() => false) }, s.prefixes, 0n, s.loc.start, s.loc.end);
+        s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
         memo.set(s.text, s.fixed);
       } catch {
         // Reported (with its position) by the emitting pass.
@@ -572,6 +572,9 @@ export class Assembler implements EvalContext {
     }
   }
 }
+
+/** No operand of a fixed instruction is rip-relative (indexed by operand). */
+const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
 /** Labels carry this value; their address comes from their section and offset (see lookup). */
 const LABEL_VALUE: Value = Object.freeze({ value: 0n, reloc: 1, unknown: false });

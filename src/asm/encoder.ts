@@ -52,8 +52,12 @@ export function isBranchKind(kind: K): boolean {
   return kind === K.br64_1 || kind === K.br64_4;
 }
 
+/** [lowest signed, one past the highest unsigned] value of an n-bit field, by n. */
+const FIELD_BOUNDS = new Map([8, 16, 32, 64].map((bits) => [bits, [-(1n << BigInt(bits - 1)), 1n << BigInt(bits)] as const]));
+
 function inRange(v: bigint, bits: number): boolean {
-  return v >= -(1n << BigInt(bits - 1)) && v < 1n << BigInt(bits);
+  const [low, high] = FIELD_BOUNDS.get(bits)!;
+  return v >= low && v < high;
 }
 
 /** Does an immediate value fit the form's immediate kind? (`checkRange` false: only the operand shape.) */
@@ -117,18 +121,21 @@ export function matches(form: Form, ops: readonly Operand[], values: readonly (V
 export function selectForm(mnemonic: string, forms: readonly Form[], ops: readonly Operand[], values: readonly (Value | undefined)[], start: number, end: number): Form {
   let chosen: Form | undefined;
   const memIndex = ops.findIndex((o) => o.t === 'mem');
-  const memSizes = new Set<number>();
+  // `far [mem]` takes the first (m16:64, see forms.ts rankOf) far form, like NASM.
+  const unsized = memIndex >= 0 && !(ops[memIndex] as MemOperand).size && !(ops[memIndex] as MemOperand).far && ops.every((o) => o.t !== 'reg');
+  let memSize = -1;
+  let ambiguous = false;
   for (const form of forms) {
     if (!matches(form, ops, values, true)) continue;
     chosen ??= form;
-    // `far [mem]` takes the first (m16:64, see forms.ts rankOf) far form, like NASM.
-    if (memIndex >= 0 && !(ops[memIndex] as MemOperand).size && !(ops[memIndex] as MemOperand).far && ops.every((o) => o.t !== 'reg')) {
-      const kind = form.kinds[memIndex];
-      memSizes.add(form.memSize || RM_KIND[kind]?.[1] || 0);
+    if (unsized) {
+      const size = form.memSize || RM_KIND[form.kinds[memIndex]]?.[1] || 0;
+      if (memSize >= 0 && size !== memSize) ambiguous = true;
+      memSize = size;
     }
   }
   if (chosen) {
-    if (memSizes.size > 1) {
+    if (ambiguous) {
       const op = ops[memIndex];
       throw new AsmError(`operation size not specified for '${mnemonic}': write byte, word, dword or qword before the memory operand`, op.start, op.end);
     }

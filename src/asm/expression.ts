@@ -6,7 +6,7 @@ import type { Cursor } from './cursor';
 import { TokenKind } from './lexer';
 
 export type Expr =
-  | { readonly k: 'num'; readonly v: bigint; readonly start: number; readonly end: number }
+  | { readonly k: 'num'; readonly v: bigint; readonly start: number; readonly end: number; /** its Value, made once */ readonly val: Value }
   | { readonly k: 'sym'; readonly name: string; readonly start: number; readonly end: number }
   | { readonly k: 'reg'; readonly reg: number; readonly name: string; readonly start: number; readonly end: number }
   | { readonly k: 'un'; readonly op: string; readonly a: Expr; readonly start: number; readonly end: number }
@@ -70,13 +70,13 @@ function parseUnary(cur: Cursor, registers?: RegisterLookup): Expr {
     throw cur.error(`expected an expression before '${t.text}'`);
   }
   cur.pos++;
-  if (t.kind === TokenKind.Number) return { k: 'num', v: BigInt.asIntN(64, t.value!), start: t.start, end: t.end };
+  if (t.kind === TokenKind.Number) return numberNode(BigInt.asIntN(64, t.value!), t.start, t.end);
   if (t.kind === TokenKind.String) {
     const bytes = t.bytes!;
     if (bytes.length > 8) throw new AsmError('character constant longer than 8 bytes', t.start, t.end);
     let v = 0n;
     for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-    return { k: 'num', v: BigInt.asIntN(64, v), start: t.start, end: t.end };
+    return numberNode(BigInt.asIntN(64, v), t.start, t.end);
   }
   if (registers) {
     const reg = registers(t.text.toLowerCase());
@@ -87,10 +87,14 @@ function parseUnary(cur: Cursor, registers?: RegisterLookup): Expr {
 
 const MASK64 = (1n << 64n) - 1n;
 
+function numberNode(v: bigint, start: number, end: number): Expr {
+  return { k: 'num', v, start, end, val: { value: v, reloc: 0, unknown: false } };
+}
+
 export function evaluate(e: Expr, ctx: EvalContext): Value {
   switch (e.k) {
     case 'num':
-      return { value: e.v, reloc: 0, unknown: false };
+      return e.val;
     case 'sym': {
       const v = ctx.lookup(e.name, e);
       if (v) return v;

@@ -34,7 +34,9 @@ for (let c = 0; c < 128; c++) {
   IDENT_START[c] = /[A-Za-z_.?@]/.test(ch) ? 1 : 0;
   IDENT_PART[c] = /[A-Za-z0-9_.?@$#]/.test(ch) ? 1 : 0;
 }
-const TWO_CHAR_PUNCT = new Set(['<<', '>>', '//', '%%', '==', '!=', '<=', '>=', '&&', '||', '$$']);
+const TWO_CHAR_PUNCT = new Map(['<<', '>>', '//', '%%', '==', '!=', '<=', '>=', '&&', '||', '$$'].map((p) => [p.charCodeAt(0) * 128 + p.charCodeAt(1), p]));
+const PUNCT = new Uint8Array(128);
+for (const ch of '+-*/%&|^~!()[],:<>=') PUNCT[ch.charCodeAt(0)] = 1;
 
 export function isIdentStart(code: number): boolean {
   return code < 128 && IDENT_START[code] === 1;
@@ -64,14 +66,19 @@ export function tokenize(line: string): Token[] {
       continue;
     }
     if (c >= 48 && c <= 57) {
+      // Plain decimal below 2^53 (the common case) is computed here, without a regex or a bigint parse.
+      let decimal = c - 48;
+      let plain = true;
       i++;
       while (i < n) {
         const d = line.charCodeAt(i);
-        if ((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95) i++;
+        if (d >= 48 && d <= 57) (decimal = decimal * 10 + d - 48), i++;
+        else if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95) (plain = false), i++;
         else break;
       }
       const text = line.slice(start, i);
-      tokens.push({ kind: TokenKind.Number, text, start, end: i, value: parseNumber(text, start, i), bytes: undefined });
+      const value = plain && i - start <= 15 ? BigInt(decimal) : parseNumber(text, start, i);
+      tokens.push({ kind: TokenKind.Number, text, start, end: i, value, bytes: undefined });
       continue;
     }
     if (c === 39 || c === 34 || c === 96) {
@@ -89,13 +96,14 @@ export function tokenize(line: string): Token[] {
       tokens.push({ kind: TokenKind.Ident, text: line.slice(start, i), start, end: i, value: undefined, bytes: undefined });
       continue;
     }
-    const two = line.slice(i, i + 2);
-    if (TWO_CHAR_PUNCT.has(two)) {
+    const next = line.charCodeAt(i + 1); // NaN at the end of the line
+    const two = next < 128 ? TWO_CHAR_PUNCT.get(c * 128 + next) : undefined;
+    if (two) {
       i += 2;
       tokens.push({ kind: TokenKind.Punct, text: two, start, end: i, value: undefined, bytes: undefined });
       continue;
     }
-    if ('+-*/%&|^~!()[],:<>='.includes(line[i])) {
+    if (c < 128 && PUNCT[c]) {
       i++;
       tokens.push({ kind: TokenKind.Punct, text: line[start], start, end: i, value: undefined, bytes: undefined });
       continue;
