@@ -3,5 +3,6 @@ import type { Benchmark } from './benchmark';
 import { assemblerBenchmark } from './assemblerBench';
 import { machineBenchmark } from './machineBench';
 import { fredBenchmark } from './fredBench';
+import { debugBenchmark } from './debugBench';
 
-export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark, fredBenchmark];
+export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark, fredBenchmark, debugBenchmark];
