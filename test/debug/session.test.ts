@@ -86,6 +86,16 @@ describe('initialize and launch', () => {
     await terminated;
   });
 
+  it('interrupts: the platform raises the vector periodically; a vector breakpoint stops in the handler', async () => {
+    await launchStopped(h.dc, fixture('timer.fred'), { interrupts: [{ vector: 32, every: 500 }] }, () => h.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'vector:0x20' }] }));
+    await resume(h.dc, () => h.dc.continueRequest({ threadId: 1 }));
+    await resume(h.dc, () => h.dc.continueRequest({ threadId: 1 }));
+    const frames = (await h.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    expect(frames[0].name).toBe('fred_entry_kernel');
+    expect(frames[1].name).toMatch(/^vector 0x20 \(external interrupt 32\) · SL0 · from CPL 0 ← spin/);
+    expect(await value(h.dc, 'r14')).toBe(1n);
+  });
+
   it('trace: true prints the event records to the Debug Console', async () => {
     const said = outputContaining(h.dc, 'console', '#BP (software exception 3) · SL0 · from CPL 0: FRED delivery');
     await h.dc.initializeRequest();
