@@ -1,22 +1,17 @@
-// The assembler proper: layout passes to a fixpoint (branch sizes only grow, so it terminates), then one
-// emitting pass that evaluates every expression, encodes every instruction and records the source map
-// and listing. Errors are reported per statement and the run goes on.
-import { Register } from './iced';
+// The assembler proper: symbols, sections and the passes over the statements — layout passes to a
+// fixpoint (branch sizes only grow, so it terminates), then one emitting pass that evaluates every
+// expression, places the bytes and records the source map and listing. Instruction sizes and encodings
+// are instructions.ts's. Errors are reported per statement and the run goes on.
 import { assemblerConstants } from '../arch/index';
-import { encode, selectForm, type Resolved } from './encoder';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
-import type { Form } from './forms';
-import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
-import type { MemOperand, Operand } from './operands';
-import { hasSymbol, parseProgram, type ListingRow, type SectionDeclaration } from './parser';
+import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
+import { parseProgram, type ListingRow, type SectionDeclaration } from './parser';
 import type { SourceMapEntry } from './sourceMap';
 import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
 
 const PAGE = 4096n;
-/** Size of a relative branch form without prefixes (it does not depend on the target). */
-const BRANCH_SIZES = new Map<Form, number>();
 const MAX_PASSES = 40;
 const MAX_TIMES = 1 << 24;
 const MAX_SECTION_BYTES = 1 << 28;
@@ -63,7 +58,7 @@ export interface AssemblerOutput {
   readonly emitted: Emitted[];
 }
 
-export class Assembler implements EvalContext {
+export class Assembler implements EvalContext, InstructionContext {
   final = false;
   private readonly diagnostics: Diagnostic[];
   private readonly statements: Statement[];
@@ -74,7 +69,7 @@ export class Assembler implements EvalContext {
   /** Offset of the current statement in its section; `here` is its address (computed only when used). */
   private hereOffset = 0;
   private hereSection: SectionState | undefined;
-  private get here(): bigint {
+  get here(): bigint {
     const sec = this.hereSection;
     return sec ? sec.base + BigInt(this.hereOffset) : this.origin;
   }
@@ -97,7 +92,7 @@ export class Assembler implements EvalContext {
   }
 
   run(): AssemblerOutput {
-    this.precomputeFixed();
+    precomputeFixed(this, this.statements);
     this.placeSections();
     let pass = 0;
     do {
@@ -197,34 +192,15 @@ export class Assembler implements EvalContext {
     this.diagnostics.push({ severity, message, file: loc.file, line: loc.line, column: start + 1, endLine: loc.line, endColumn: Math.max(end, start + 1) + 1 });
   }
 
-  private eval(e: Expr): Value {
+  evaluate(e: Expr): Value {
     return evaluate(e, this);
   }
 
-  // --- passes -------------------------------------------------------------------------------------
-
-  /** Instructions without symbols or relative operands are encoded once, before layout. */
-  private precomputeFixed(): void {
-    const memos = new Map<number, Map<string, Uint8Array>>();
-    for (const s of this.statements) {
-      if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
-      let memo = memos.get(s.generation);
-      if (!memo) memos.set(s.generation, (memo = new Map()));
-      const known = memo.get(s.text);
-      if (known) {
-        s.fixed = known;
-        continue;
-      }
-      try {
-        const values = s.ops.map((op) => this.operandValue(op));
-        const { form, ops } = choose(s, values);
-        s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
-        memo.set(s.text, s.fixed);
-      } catch {
-        // Reported (with its position) by the emitting pass.
-      }
-    }
+  requestPass(): void {
+    this.changed = true;
   }
+
+  // --- passes -------------------------------------------------------------------------------------
 
   private walk(emit: boolean): void {
     for (const s of this.sections) (s.offset = 0), (s.size = 0);
@@ -288,14 +264,14 @@ export class Assembler implements EvalContext {
     if (!sym || sym.kind !== 'equ') return;
     sym.busy = true;
     try {
-      this.setSymbol(name, this.eval(expr), false);
+      this.setSymbol(name, this.evaluate(expr), false);
     } finally {
       sym.busy = false;
     }
   }
 
   private org(expr: Expr): void {
-    const v = this.eval(expr);
+    const v = this.evaluate(expr);
     if (v.reloc) throw new AsmError('org needs a constant address', expr.start, expr.end);
     if (v.unknown) return;
     // Like NASM's bin format, `org` sets the origin of the whole image wherever it appears.
@@ -314,7 +290,7 @@ export class Assembler implements EvalContext {
         if (emit) {
           bytes = this.emitInstruction(s, times);
           size = bytes.length;
-        } else size = this.instructionSize(s) * times;
+        } else size = instructionSize(this, s) * times;
         break;
       }
       case 'data': {
@@ -326,14 +302,14 @@ export class Assembler implements EvalContext {
       }
       case 'res': {
         const times = this.times(s.times);
-        const count = this.eval(s.count);
+        const count = this.evaluate(s.count);
         if (count.unknown) break;
         if (count.value < 0n || count.value > BigInt(MAX_SECTION_BYTES)) throw new AsmError(`invalid reserve count ${count.value}`, s.count.start, s.count.end);
         size = Number(count.value) * s.unit * times;
         break;
       }
       case 'align': {
-        const b = this.eval(s.boundary);
+        const b = this.evaluate(s.boundary);
         if (b.unknown) break;
         const n = b.value;
         if (n <= 0n || (n & (n - 1n)) !== 0n) throw new AsmError(`align needs a power of two, not ${n}`, s.boundary.start, s.boundary.end);
@@ -372,7 +348,7 @@ export class Assembler implements EvalContext {
 
   private times(e: Expr | undefined): number {
     if (!e) return 1;
-    const v = this.eval(e);
+    const v = this.evaluate(e);
     if (v.unknown) return 0;
     if (v.value < 0n) throw new AsmError(`times count is negative (${v.value})`, e.start, e.end);
     if (v.value > BigInt(MAX_TIMES)) throw new AsmError(`times count ${v.value} is too large`, e.start, e.end);
@@ -381,127 +357,16 @@ export class Assembler implements EvalContext {
 
   // --- instructions -------------------------------------------------------------------------------
 
-  private operandValue(op: Operand): Value | undefined {
-    if (op.t === 'imm') return this.eval(op.expr);
-    if (op.t === 'mem' && op.disp) return this.eval(op.disp);
-    return undefined;
-  }
-
-  private isRipRelative(op: Operand): boolean {
-    if (op.t !== 'mem') return false;
-    if (op.base === Register.RIP) return true;
-    if (op.rel && (op.base !== Register.None || op.index !== Register.None)) throw new AsmError("'rel' needs an address without registers", op.start, op.end);
-    return op.rel === true;
-  }
-
-  /** Layout: the size of one repetition, with placeholder values where only the value (not the size) is unknown. */
-  private instructionSize(s: InstructionStatement): number {
-    if (s.fixed) return s.fixed.length;
-    const branch = s.ops.length === 1 ? this.branchForm(s, [this.operandValue(s.ops[0])]) : undefined;
-    if (branch) {
-      if (branch.final) s.layoutSize = branch.size;
-      return branch.size;
-    }
-    const values: (Value | undefined)[] = [];
-    const rip: boolean[] = [];
-    // Final when every operand value is known and address-dependent (then only its kind, not its value,
-    // decides the size, and the kind of an expression does not change between passes).
-    let final = true;
-    for (const op of s.ops) {
-      let v = this.operandValue(op);
-      const r = this.isRipRelative(op);
-      // The size of an address-dependent operand does not depend on its value: keep cache keys stable.
-      if (r) v = { value: this.here, reloc: 1, unknown: false };
-      else if (v?.reloc) v = { value: 0n, reloc: v.reloc, unknown: v.unknown };
-      if (v && (v.unknown || !v.reloc)) final = false;
-      values.push(v);
-      rip.push(r);
-    }
-    // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
-    if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
-    const { form, ops } = choose(s, values);
-    const size = encode(form, ops, { values, ripRelative: rip }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
-    s.sizedWith = { values, size };
-    if (final) s.layoutSize = size;
-    return size;
-  }
-
-  /** Jumps, calls and loops: the short form while the target is in range, else (sticky) the near form. */
-  private branchForm(s: InstructionStatement, values: (Value | undefined)[]): { form: Form; size: number; final: boolean } | undefined {
-    if (s.ops.length !== 1 || s.ops[0].t !== 'imm' || !values[0]) return undefined;
-    const op = s.ops[0];
-    const short = s.forms.find((f) => f.branch === 1);
-    const near = s.forms.find((f) => f.branch === 4);
-    if (!short && !near) return undefined;
-    const target = values[0]!;
-    const sizeOf = (form: Form): number => {
-      const plain = !s.prefixes.lock && !s.prefixes.rep;
-      const known = plain ? BRANCH_SIZES.get(form) : undefined;
-      if (known !== undefined) return known;
-      const n = encode(form, s.ops, { values: [{ value: this.here, reloc: 1, unknown: false }], ripRelative: [false] }, s.prefixes, this.here, s.loc.start, s.loc.end).length;
-      if (plain) BRANCH_SIZES.set(form, n);
-      return n;
-    };
-    if (op.distance === 'short' && !short) throw new AsmError(`'${s.mnemonic}' has no short form`, op.start, op.end);
-    if (op.distance === 'near' && !near) throw new AsmError(`'${s.mnemonic}' has no near form (rel8 only)`, op.start, op.end);
-    // The near form is final (sticky); the short one only when written `short`.
-    if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: sizeOf(near), final: true };
-    const size = sizeOf(short!);
-    const distance = target.value - (this.here + BigInt(size));
-    if (!target.unknown && (distance < -128n || distance > 127n) && near && op.distance !== 'short') {
-      if (!this.final) {
-        s.near = true;
-        this.changed = true;
-      }
-      return { form: near, size: sizeOf(near), final: !this.final };
-    }
-    return { form: short!, size, final: op.distance === 'short' };
-  }
-
   private emitInstruction(s: InstructionStatement, times: number): Uint8Array {
     if (s.fixed) return times === 1 ? s.fixed : repeat(s.fixed, times);
     const out: Uint8Array[] = [];
     const start = this.hereOffset;
     for (let i = 0; i < times; i++) {
-      out.push(this.encodeOnce(s, i === 0 ? s.size / times : out[0].length));
+      out.push(encodeInstruction(this, s, i === 0 ? s.size / times : out[0].length));
       this.hereOffset += out[i].length;
     }
     this.hereOffset = start;
     return times === 1 ? out[0] : concat(out);
-  }
-
-  private encodeOnce(s: InstructionStatement, size: number): Uint8Array {
-    const values: (Value | undefined)[] = [];
-    const rip: boolean[] = [];
-    for (const op of s.ops) {
-      let v = this.operandValue(op);
-      const r = this.isRipRelative(op);
-      if (r && op.t === 'mem' && op.base === Register.RIP) {
-        // `[rip + d]` is relative to the next instruction; iced wants the absolute target.
-        v = { value: this.here + BigInt(size) + (v?.value ?? 0n), reloc: 1, unknown: false };
-      }
-      if (op.t === 'mem' && !r) checkDisplacement(op, v);
-      values.push(v);
-      rip.push(r);
-    }
-    const branch = this.branchForm(s, values);
-    if (branch) {
-      const target = values[0]!.value;
-      const bytes = this.tryEncode(s, branch.form, s.ops, { values, ripRelative: rip });
-      if (!bytes) throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
-      return bytes;
-    }
-    const { form, ops } = choose(s, values);
-    return encode(form, ops, { values, ripRelative: rip }, s.prefixes, this.here, s.loc.start, s.loc.end);
-  }
-
-  private tryEncode(s: InstructionStatement, form: Form, ops: readonly Operand[], r: Resolved): Uint8Array | undefined {
-    try {
-      return encode(form, ops, r, s.prefixes, this.here, s.loc.start, s.loc.end);
-    } catch (error) {
-      if (error instanceof AsmError && error.message.includes('out of range')) return undefined;
-      throw error;
-    }
   }
 
   // --- data ---------------------------------------------------------------------------------------
@@ -515,7 +380,7 @@ export class Assembler implements EvalContext {
         p += Math.ceil(item.length / unit) * unit;
         continue;
       }
-      const v = this.eval(item);
+      const v = this.evaluate(item);
       const bits = BigInt(unit * 8);
       if (unit < 8 && (v.value < -(1n << (bits - 1n)) || v.value >= 1n << bits)) {
         throw new AsmError(`value ${hex(v.value)} does not fit in ${unit * 8} bits`, item.start, item.end);
@@ -536,7 +401,7 @@ export class Assembler implements EvalContext {
       let base = next;
       if (s.decl.attributes.start) {
         try {
-          const v = this.eval(s.decl.attributes.start);
+          const v = this.evaluate(s.decl.attributes.start);
           if (!v.unknown) base = BigInt.asUintN(64, v.value);
         } catch {
           // reported below
@@ -557,7 +422,7 @@ export class Assembler implements EvalContext {
     for (const s of this.sections) {
       if (!s.decl.attributes.start) continue;
       try {
-        const v = this.eval(s.decl.attributes.start);
+        const v = this.evaluate(s.decl.attributes.start);
         if (v.reloc) this.report('error', `start= of section '${s.decl.name}' must be a constant`, s.decl.loc);
       } catch (error) {
         if (error instanceof AsmError) this.report('error', error.message, s.decl.loc, error.start, error.end);
@@ -573,9 +438,6 @@ export class Assembler implements EvalContext {
   }
 }
 
-/** No operand of a fixed instruction is rip-relative (indexed by operand). */
-const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
-
 /** Labels carry this value; their address comes from their section and offset (see lookup). */
 const LABEL_VALUE: Value = Object.freeze({ value: 0n, reloc: 1, unknown: false });
 
@@ -583,44 +445,10 @@ function labelAddress(sym: SymbolEntry): bigint {
   return BigInt.asUintN(64, (sym.section?.base ?? 0n) + BigInt(sym.offset ?? 0));
 }
 
-/** NASM's rules (mov immediate, xchg order, register size), else the generic selection. */
-function choose(s: InstructionStatement, values: readonly (Value | undefined)[]): { form: Form; ops: readonly Operand[] } {
-  const mov = nasmMovImmediate(s.mnemonic, s.forms, s.ops, values);
-  if (mov) return mov;
-  const ops = nasmXchg(s.mnemonic, s.ops) ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
-  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
-}
-
-function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | undefined)[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === y) continue;
-    if (!x || !y || x.value !== y.value || x.reloc !== y.reloc || x.unknown !== y.unknown) return false;
-  }
-  return true;
-}
-
 function dataSize(items: readonly (Expr | Uint8Array)[], unit: number): number {
   let one = 0;
   for (const item of items) one += item instanceof Uint8Array ? Math.ceil(item.length / unit) * unit : unit;
   return one;
-}
-
-function isFixed(s: InstructionStatement): boolean {
-  for (const op of s.ops) {
-    if (op.t === 'imm' && (s.forms.some((f) => f.branch) || hasSymbol(op.expr))) return false;
-    if (op.t === 'mem' && (op.base === Register.RIP || op.rel || (op.disp && hasSymbol(op.disp)))) return false;
-  }
-  return true;
-}
-
-
-function checkDisplacement(op: MemOperand, v: Value | undefined): void {
-  if (!v || !op.disp) return;
-  const limit = op.addressSize === 8 ? 1n << 31n : 1n << 32n;
-  const ok = op.addressSize === 8 ? v.value >= -limit && v.value < limit : v.value >= -(limit >> 1n) && v.value < limit;
-  if (!ok) throw new AsmError(`displacement ${hex(v.value)} does not fit in 32 bits (use a register, or [rel label])`, op.disp.start, op.disp.end);
 }
 
 function sectionState(decl: SectionDeclaration): SectionState {
@@ -656,6 +484,3 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function hex(v: bigint): string {
-  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
-}

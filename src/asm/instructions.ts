@@ -1,0 +1,200 @@
+// Instruction statements: their size during layout (relaxing branches from rel8 to rel32) and their
+// bytes when emitting. Instructions without symbols or relative operands are encoded once, before
+// layout. The assembler (assembler.ts) drives the passes and supplies the current address.
+import { Register } from './iced';
+import { encode, selectForm, type Resolved } from './encoder';
+import { AsmError } from './errors';
+import type { Expr, Value } from './expression';
+import type { Form } from './forms';
+import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
+import type { MemOperand, Operand } from './operands';
+import { hasSymbol } from './parser';
+import type { InstructionStatement, Statement } from './statements';
+
+/** What an instruction needs from the pass that lays it out or emits it. */
+export interface InstructionContext {
+  /** Address of the instruction (of the current repetition under `times`). */
+  readonly here: bigint;
+  /** The emitting pass: undefined symbols are errors, branch forms no longer change. */
+  readonly final: boolean;
+  evaluate(e: Expr): Value;
+  /** A size changed in a way the current layout pass cannot see (a branch switched to rel32). */
+  requestPass(): void;
+}
+
+/** Size of a relative branch form without prefixes (it does not depend on the target). */
+const BRANCH_SIZES = new Map<Form, number>();
+
+/** No operand of a fixed instruction is rip-relative (indexed by operand). */
+const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
+
+/** Instructions without symbols or relative operands are encoded once, before layout. */
+export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): void {
+  const memos = new Map<number, Map<string, Uint8Array>>();
+  for (const s of statements) {
+    if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
+    let memo = memos.get(s.generation);
+    if (!memo) memos.set(s.generation, (memo = new Map()));
+    const known = memo.get(s.text);
+    if (known) {
+      s.fixed = known;
+      continue;
+    }
+    try {
+      const values = s.ops.map((op) => operandValue(ctx, op));
+      const { form, ops } = choose(s, values);
+      s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
+      memo.set(s.text, s.fixed);
+    } catch {
+      // Reported (with its position) by the emitting pass.
+    }
+  }
+}
+
+function operandValue(ctx: InstructionContext, op: Operand): Value | undefined {
+  if (op.t === 'imm') return ctx.evaluate(op.expr);
+  if (op.t === 'mem' && op.disp) return ctx.evaluate(op.disp);
+  return undefined;
+}
+
+function isRipRelative(op: Operand): boolean {
+  if (op.t !== 'mem') return false;
+  if (op.base === Register.RIP) return true;
+  if (op.rel && (op.base !== Register.None || op.index !== Register.None)) throw new AsmError("'rel' needs an address without registers", op.start, op.end);
+  return op.rel === true;
+}
+
+/** Layout: the size of one repetition, with placeholder values where only the value (not the size) is unknown. */
+export function instructionSize(ctx: InstructionContext, s: InstructionStatement): number {
+  if (s.fixed) return s.fixed.length;
+  const branch = s.ops.length === 1 ? branchForm(ctx, s, [operandValue(ctx, s.ops[0])]) : undefined;
+  if (branch) {
+    if (branch.final) s.layoutSize = branch.size;
+    return branch.size;
+  }
+  const values: (Value | undefined)[] = [];
+  const rip: boolean[] = [];
+  // Final when every operand value is known and address-dependent (then only its kind, not its value,
+  // decides the size, and the kind of an expression does not change between passes).
+  let final = true;
+  for (const op of s.ops) {
+    let v = operandValue(ctx, op);
+    const r = isRipRelative(op);
+    // The size of an address-dependent operand does not depend on its value: keep cache keys stable.
+    if (r) v = { value: ctx.here, reloc: 1, unknown: false };
+    else if (v?.reloc) v = { value: 0n, reloc: v.reloc, unknown: v.unknown };
+    if (v && (v.unknown || !v.reloc)) final = false;
+    values.push(v);
+    rip.push(r);
+  }
+  // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
+  if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
+  const { form, ops } = choose(s, values);
+  const size = encode(form, ops, { values, ripRelative: rip }, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
+  s.sizedWith = { values, size };
+  if (final) s.layoutSize = size;
+  return size;
+}
+
+/** Jumps, calls and loops: the short form while the target is in range, else (sticky) the near form. */
+function branchForm(ctx: InstructionContext, s: InstructionStatement, values: (Value | undefined)[]): { form: Form; size: number; final: boolean } | undefined {
+  if (s.ops.length !== 1 || s.ops[0].t !== 'imm' || !values[0]) return undefined;
+  const op = s.ops[0];
+  const short = s.forms.find((f) => f.branch === 1);
+  const near = s.forms.find((f) => f.branch === 4);
+  if (!short && !near) return undefined;
+  const target = values[0]!;
+  const sizeOf = (form: Form): number => {
+    const plain = !s.prefixes.lock && !s.prefixes.rep;
+    const known = plain ? BRANCH_SIZES.get(form) : undefined;
+    if (known !== undefined) return known;
+    const n = encode(form, s.ops, { values: [{ value: ctx.here, reloc: 1, unknown: false }], ripRelative: [false] }, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
+    if (plain) BRANCH_SIZES.set(form, n);
+    return n;
+  };
+  if (op.distance === 'short' && !short) throw new AsmError(`'${s.mnemonic}' has no short form`, op.start, op.end);
+  if (op.distance === 'near' && !near) throw new AsmError(`'${s.mnemonic}' has no near form (rel8 only)`, op.start, op.end);
+  // The near form is final (sticky); the short one only when written `short`.
+  if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: sizeOf(near), final: true };
+  const size = sizeOf(short!);
+  const distance = target.value - (ctx.here + BigInt(size));
+  if (!target.unknown && (distance < -128n || distance > 127n) && near && op.distance !== 'short') {
+    if (!ctx.final) {
+      s.near = true;
+      ctx.requestPass();
+    }
+    return { form: near, size: sizeOf(near), final: !ctx.final };
+  }
+  return { form: short!, size, final: op.distance === 'short' };
+}
+
+export function encodeInstruction(ctx: InstructionContext, s: InstructionStatement, size: number): Uint8Array {
+  const values: (Value | undefined)[] = [];
+  const rip: boolean[] = [];
+  for (const op of s.ops) {
+    let v = operandValue(ctx, op);
+    const r = isRipRelative(op);
+    if (r && op.t === 'mem' && op.base === Register.RIP) {
+      // `[rip + d]` is relative to the next instruction; iced wants the absolute target.
+      v = { value: ctx.here + BigInt(size) + (v?.value ?? 0n), reloc: 1, unknown: false };
+    }
+    if (op.t === 'mem' && !r) checkDisplacement(op, v);
+    values.push(v);
+    rip.push(r);
+  }
+  const branch = branchForm(ctx, s, values);
+  if (branch) {
+    const target = values[0]!.value;
+    const bytes = tryEncode(ctx, s, branch.form, s.ops, { values, ripRelative: rip });
+    if (!bytes) throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
+    return bytes;
+  }
+  const { form, ops } = choose(s, values);
+  return encode(form, ops, { values, ripRelative: rip }, s.prefixes, ctx.here, s.loc.start, s.loc.end);
+}
+
+function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form, ops: readonly Operand[], r: Resolved): Uint8Array | undefined {
+  try {
+    return encode(form, ops, r, s.prefixes, ctx.here, s.loc.start, s.loc.end);
+  } catch (error) {
+    if (error instanceof AsmError && error.message.includes('out of range')) return undefined;
+    throw error;
+  }
+}
+
+/** NASM's rules (mov immediate, xchg order, register size), else the generic selection. */
+function choose(s: InstructionStatement, values: readonly (Value | undefined)[]): { form: Form; ops: readonly Operand[] } {
+  const mov = nasmMovImmediate(s.mnemonic, s.forms, s.ops, values);
+  if (mov) return mov;
+  const ops = nasmXchg(s.mnemonic, s.ops) ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
+  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
+}
+
+function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | undefined)[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (!x || !y || x.value !== y.value || x.reloc !== y.reloc || x.unknown !== y.unknown) return false;
+  }
+  return true;
+}
+
+function isFixed(s: InstructionStatement): boolean {
+  for (const op of s.ops) {
+    if (op.t === 'imm' && (s.forms.some((f) => f.branch) || hasSymbol(op.expr))) return false;
+    if (op.t === 'mem' && (op.base === Register.RIP || op.rel || (op.disp && hasSymbol(op.disp)))) return false;
+  }
+  return true;
+}
+
+function checkDisplacement(op: MemOperand, v: Value | undefined): void {
+  if (!v || !op.disp) return;
+  const limit = op.addressSize === 8 ? 1n << 31n : 1n << 32n;
+  const ok = op.addressSize === 8 ? v.value >= -limit && v.value < limit : v.value >= -(limit >> 1n) && v.value < limit;
+  if (!ok) throw new AsmError(`displacement ${hex(v.value)} does not fit in 32 bits (use a register, or [rel label])`, op.disp.start, op.disp.end);
+}
+
+export function hex(v: bigint): string {
+  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
