@@ -262,7 +262,7 @@ back:   hlt`;
   });
 
   const farJmp = (sel: string) => ({
-    body: 'at: jmp far [rel ptr]',
+    body: 'at: jmp far dword [rel ptr]', // m16:32 pointer (NASM's default for `jmp far [m]` in 64-bit mode is m16:64)
     data: `ptr: dd target\n    dw ${sel}`,
     kernelHandler: 'hlt\ntarget: hlt',
   });
