@@ -9,18 +9,19 @@ import {
   TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { FRED_CONFIG_BITS, MSRS, exceptionByVector, msrIndex } from '../arch/index';
+import { MSRS } from '../arch/index';
 import { createMachine, type Machine } from '../machine/machine';
 import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { CONSOLE_COMMANDS, CONSOLE_HELP, examine, infoFred } from './console';
-import type { StackLevelsResponseBody, TimelineArguments, TimelineResponseBody, TravelToArguments, TravelToResponseBody } from './customRequests';
+import type { TimelineArguments, TravelToArguments, TravelToResponseBody } from './customRequests';
+import { stackLevels, timeline } from './fredViews';
 import { disassembleAround, readPrefix } from './disassembly';
 import { deliveryLabel } from './eventStack';
 import { Execution, type Outcome } from './execution';
 import { ExpressionError, REGISTER_NAMES, evaluateExpression, machineContext } from './expressions';
 import { checkLaunchArguments, type LaunchConfig } from './launchConfig';
 import { loadProgram, symbolize, type LoadedProgram } from './program';
-import { recordJson, summarizeRecord } from './traceText';
+import { summarizeRecord } from './traceText';
 import { SetVariableError, Variables, hex } from './variables';
 
 const THREAD_ID = 1;
@@ -572,10 +573,10 @@ export class FredDebugSession extends LoggingDebugSession {
     try {
       switch (command) {
         case 'fredLab/stackLevels':
-          response.body = this.stackLevels(s);
+          response.body = stackLevels(s.machine, s.execution.activeEvents());
           break;
         case 'fredLab/timeline':
-          response.body = this.timeline(s, (args ?? {}) as TimelineArguments);
+          response.body = timeline(s.machine, s.execution.history.origin, (args ?? {}) as TimelineArguments);
           break;
         case 'fredLab/travelTo': {
           if (this.running) return this.fail(response, ErrorIds.busy, 'The machine is running: pause it first.');
@@ -595,42 +596,6 @@ export class FredDebugSession extends LoggingDebugSession {
       return this.fail(response, ErrorIds.custom, `${command}: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.sendResponse(response);
-  }
-
-  private stackLevels(s: Session): StackLevelsResponseBody {
-    const m = s.machine;
-    const msr = (name: string) => m.readMsr(msrIndex(name)) ?? 0n;
-    const config = msr('IA32_FRED_CONFIG');
-    const csl = Number(config & FRED_CONFIG_BITS.CSL);
-    const stklvls = msr('IA32_FRED_STKLVLS');
-    return {
-      fredEnabled: ((m.cpu.cr4 >> 32n) & 1n) === 1n,
-      cpl: m.cpu.cpl,
-      csl,
-      config: hex(config),
-      entryPoint: hex(config & FRED_CONFIG_BITS.ENTRYPOINT),
-      redZoneBytes: Number((config & FRED_CONFIG_BITS.REDZONE) >> 6n) * 64,
-      interruptStackLevel: Number((config & FRED_CONFIG_BITS.INT_STKLVL) >> 9n),
-      levels: [0, 1, 2, 3].map((level) => ({ level, rsp: hex(msr(`IA32_FRED_RSP${level}`)), ssp: level === 0 ? null : hex(msr(`IA32_FRED_SSP${level}`)), current: level === csl })),
-      vectorLevels: Array.from({ length: 32 }, (_, vector) => ({ vector, mnemonic: exceptionByVector(vector)?.mnemonic ?? String(vector), level: Number((stklvls >> BigInt(2 * vector)) & 3n) })),
-      activeEvents: [...s.execution.activeEvents()].reverse().map((d) => ({
-        label: deliveryLabel(d), mechanism: d.mechanism, type: d.type, vector: d.vector, fromCpl: d.fromCpl, oldCsl: d.oldCsl, newCsl: d.newCsl,
-        frameAddress: hex(d.frameAddress), fromRip: hex(d.fromRip), entryRip: hex(d.entryRip), icount: d.icount,
-      })),
-    };
-  }
-
-  private timeline(s: Session, args: TimelineArguments): TimelineResponseBody {
-    const kinds = args.kinds?.length ? new Set(args.kinds) : undefined;
-    const all = s.machine.trace.records.map((record, index) => ({ record, index })).filter((x) => !kinds || kinds.has(x.record.kind));
-    const start = Math.max(0, args.start ?? 0);
-    const count = Math.max(0, Math.min(args.count ?? 1000, 10_000));
-    return {
-      total: all.length,
-      icount: s.machine.icount,
-      historyStart: s.execution.history.origin,
-      records: all.slice(start, start + count).map(({ record, index }) => ({ index, icount: record.icount, kind: record.kind, summary: summarizeRecord(record), record: recordJson(record) })),
-    };
   }
 
   // ---- helpers ----
