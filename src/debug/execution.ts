@@ -190,12 +190,23 @@ export class Execution {
   }
 
   /** Step over CALL, INT n, INT3, SYSCALL…: run until the next instruction with RSP back (≥) where it was. */
-  async next(): Promise<Outcome> {
+  async next(retries = 8): Promise<Outcome> {
     const here = this.machine.getRip();
     const insn = decodeAt(this.machine, here);
-    if (!stepsOver(insn)) return this.stepIn();
-    const rsp = this.rsp();
-    return this.continue_({ address: BigInt.asUintN(64, here + BigInt(insn.length)), accept: () => this.rsp() >= rsp });
+    if (stepsOver(insn)) {
+      const rsp = this.rsp();
+      return this.continue_({ address: BigInt.asUintN(64, here + BigInt(insn.length)), accept: () => this.rsp() >= rsp });
+    }
+    const depth = this.activeEvents().length;
+    const r = this.stepIn();
+    if (r.kind !== 'stopped' || r.reason !== 'step') return r;
+    const active = this.activeEvents();
+    const top = active[active.length - 1];
+    // An external interrupt or NMI arrived instead: run its handler back to where it interrupted, then step.
+    if (active.length <= depth || (top.type !== 0 && top.type !== 2)) return r;
+    const back = await this.continue_({ address: top.fromRip, accept: () => this.activeEvents().length <= depth });
+    if (back.kind !== 'stopped' || back.reason !== 'step' || this.machine.getRip() !== here || retries === 0) return back;
+    return this.next(retries - 1);
   }
 
   /** Out of a CALL (to after its RET) or out of the innermost event handler (past the ERETS/ERETU/IRETQ). */

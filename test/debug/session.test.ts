@@ -96,6 +96,24 @@ describe('initialize and launch', () => {
     expect(await value(h.dc, 'r14')).toBe(1n);
   });
 
+  it('next steps over asynchronous interrupts; stepIn goes into them', async () => {
+    await launchStopped(h.dc, fixture('timer.fred'), { interrupts: [{ vector: 32, every: 7 }] }, () => h.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'spin' }] }));
+    await resume(h.dc, () => h.dc.continueRequest({ threadId: 1 }));
+    await h.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const names = new Set<string>();
+    for (let k = 0; k < 12; k++) {
+      await resume(h.dc, () => h.dc.nextRequest({ threadId: 1 }));
+      names.add((await topFrame(h.dc)).name);
+    }
+    expect([...names].sort()).toEqual(['spin', 'spin+0x3']);
+    expect(await value(h.dc, 'r14')).toBeGreaterThan(1n);
+    for (let k = 0; k < 12 && !names.has('fred_entry_kernel'); k++) {
+      await resume(h.dc, () => h.dc.stepInRequest({ threadId: 1 }));
+      names.add((await topFrame(h.dc)).name);
+    }
+    expect(names.has('fred_entry_kernel')).toBe(true);
+  });
+
   it('trace: true prints the event records to the Debug Console', async () => {
     const said = outputContaining(h.dc, 'console', '#BP (software exception 3) · SL0 · from CPL 0: FRED delivery');
     await h.dc.initializeRequest();
