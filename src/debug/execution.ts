@@ -104,8 +104,9 @@ export class Execution {
   }
 
   private end(stop: StopReason): Outcome {
+    const first = this.ended === undefined;
     this.ended = stop;
-    if (stop.reason === 'shutdown' && this.breakpoints.hasFilter('doubleFault')) {
+    if (first && stop.reason === 'shutdown' && this.breakpoints.hasFilter('doubleFault')) {
       return { kind: 'stopped', reason: 'exception', description: 'Shutdown (triple fault)', text: stop.message };
     }
     return { kind: 'ended', stop };

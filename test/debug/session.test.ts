@@ -114,6 +114,19 @@ describe('initialize and launch', () => {
     expect(names.has('fred_entry_kernel')).toBe(true);
   });
 
+  it('a shutdown stops as an exception first (doubleFault filter), then the session ends', async () => {
+    await launchStopped(h.dc, fixture('triple.fred'));
+    const stop = await resume(h.dc, () => h.dc.continueRequest({ threadId: 1 }));
+    expect(stop.body.reason).toBe('exception');
+    expect(stop.body.description).toBe('Shutdown (triple fault)');
+    expect(stop.body.text).toMatch(/^shutdown: .*#UD/);
+    const said = outputContaining(h.dc, 'console', 'Program ended after 0 instructions: shutdown');
+    const exited = h.dc.waitForEvent('exited');
+    await h.dc.continueRequest({ threadId: 1 });
+    expect((await exited).body.exitCode).toBe(1);
+    await said;
+  });
+
   it('trace: true prints the event records to the Debug Console', async () => {
     const said = outputContaining(h.dc, 'console', '#BP (software exception 3) · SL0 · from CPL 0: FRED delivery');
     await h.dc.initializeRequest();
