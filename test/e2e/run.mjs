@@ -62,7 +62,7 @@ async function main() {
     });
   } else {
     const vsix = join(out, `${pkg.name}.vsix`);
-    await timed('vsce package', () => run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix]));
+    await timed('vsce package', () => run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix]));
     await timed('install vsix', () => codeServerCli(t, runDir, ['--user-data-dir', join(runDir, 'user-data'),
       '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force']));
   }
