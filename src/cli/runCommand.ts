@@ -1,6 +1,6 @@
 // `fred-lab run FILE [...]` (ARCHITECTURE §6): assemble a .fred file (or load a flat binary at --org),
 // boot the machine of the boot contract, run it to a stop and report. `--json` prints one document
-// (schema in docs/machine.md; every 64-bit value is a "0x…" string), `--trace` one line per trace
+// (schema in the README, "fred-lab run"; every 64-bit value is a "0x…" string), `--trace` one line per trace
 // record. Only bare metal exists so far: `--no-vmx` is accepted and the JSON says "vmx": false.
 import { readFileSync } from 'node:fs';
 import { assemble } from '../asm/index';
@@ -73,7 +73,7 @@ function segmentJson(s: Segment): Record<string, string> {
   return { selector: hex(s.sel), base: hex(s.base), limit: hex(s.limit), attributes: hex(s.attr) };
 }
 
-/** The `--json` document (docs/machine.md "fred-lab run --json"). */
+/** The `--json` document (README "fred-lab run", "--json schema"). */
 export function runReport(machine: Machine, stop: StopReason, dumps: { address: bigint; length: number }[]): Record<string, unknown> {
   const c = machine.cpu;
   const registers: Record<string, string> = {};

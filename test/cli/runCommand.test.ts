@@ -1,4 +1,4 @@
-// `fred-lab run` (ARCHITECTURE §6, docs/machine.md): the JSON document, trace lines, exit statuses,
+// `fred-lab run` (ARCHITECTURE §6, README "fred-lab run"): the JSON document, trace lines, exit statuses,
 // assembler errors, flat binaries with --org, --load, --map, --dump-mem, --interrupt and usage errors.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
