@@ -277,7 +277,7 @@ export class Machine {
           }
           return this.stop('halted', `halted (HLT with RFLAGS.IF = 0) before 0x${fromLinear(c.rip).toString(16)}`);
         }
-        if (!resume && this.translator.breakpoints.has(c.rip)) return this.stop('breakpoint', `breakpoint at 0x${fromLinear(c.rip).toString(16)}`);
+        if (!resume && this.translator.breakpoints.size !== 0 && this.translator.breakpoints.has(c.rip)) return this.stop('breakpoint', `breakpoint at 0x${fromLinear(c.rip).toString(16)}`);
         resume = false;
         this.runOne(limit, stepping);
         if (stepping && c.icount > before) return this.stop('step', 'stepped');
@@ -298,7 +298,7 @@ export class Machine {
   private runOne(limit: number, stepping: boolean): void {
     const c = this.cpu;
     const flags = c.flags;
-    const tf = (c.rflags & TF) !== 0;
+    const tf = (c.flags & TF) !== 0; // TF is not a lazy status bit: `flags` holds it exactly
     const debugArmed = this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0;
     const shadowed = c.shadow;
     const single = stepping || tf || debugArmed || shadowed;

@@ -140,7 +140,8 @@ export class Trace {
 
   emit(record: TraceRecord): void {
     this.records.push(record);
-    for (const listener of this.listeners) listener(record);
+    const listeners = this.listeners;
+    for (let k = 0; k < listeners.length; k++) listeners[k](record); // as for-of: live length
   }
 
   subscribe(listener: TraceListener): () => void {

@@ -29,6 +29,34 @@ export function nullSegment(): Segment {
   return { sel: 0, base: 0, limit: 0, attr: ATTR_UNUSABLE };
 }
 
+/**
+ * The MSR map, with one memo slot per low byte of the index that every write of that index drops:
+ * FRED delivery and ERETx read the same MSRs on every event and keep their 32-bit halves here
+ * (events/fredState.ts), so a round trip does no bigint arithmetic and no Map lookup.
+ */
+export class MsrMap extends Map<number, bigint> {
+  /** memoIndex[i & 0xff] = the MSR index whose memo is valid in that slot (-1: none). */
+  readonly memoIndex = new Float64Array(256).fill(-1);
+  readonly memo: unknown[] = new Array<unknown>(256).fill(undefined);
+
+  override set(index: number, value: bigint): this {
+    super.set(index, value);
+    // Map's constructor may call set before the fields exist; nothing is memoized then.
+    if (this.memoIndex) this.memoIndex[index & 0xff] = -1;
+    return this;
+  }
+
+  override delete(index: number): boolean {
+    this.memoIndex[index & 0xff] = -1;
+    return super.delete(index);
+  }
+
+  override clear(): void {
+    this.memoIndex.fill(-1);
+    super.clear();
+  }
+}
+
 export class CpuState {
   /** GPRs as halves: r[2i] low 32 bits, r[2i+1] high 32 bits. */
   readonly r = new Int32Array(32);
@@ -49,14 +77,25 @@ export class CpuState {
   cr4 = 0n;
   cr8 = 0n;
   readonly dr = [0n, 0n, 0n, 0n, 0n, 0n, 0xffff0ff0n, 0x400n];
-  efer = 0n;
+  private eferValue = 0n;
+  /** IA32_EFER.LMA, kept with EFER: the run loop asks for the mode on every block. */
+  private lma = false;
   /** MSRs without a dedicated field (STAR, LSTAR, FRED MSRs, …) by index. */
-  readonly msr = new Map<number, bigint>();
+  readonly msr = new MsrMap();
   /** Interrupt shadow after STI / MOV SS / POP SS: blocks interrupts (and #DB) for one instruction. */
   shadow = false;
   nmiBlocked = false;
   /** Instructions retired. */
   icount = 0;
+
+  get efer(): bigint {
+    return this.eferValue;
+  }
+
+  set efer(value: bigint) {
+    this.eferValue = value;
+    this.lma = (value & 0x400n) !== 0n;
+  }
 
   get rflags(): number {
     return this.F[OP] === LazyOp.None ? this.flags : (this.flags & ~STATUS) | lazyStatus(this.F);
@@ -113,9 +152,10 @@ export class CpuState {
 
   /** 64-bit mode: IA32_EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */
   get long64(): boolean {
-    return (this.seg[CS].attr & ATTR_L) !== 0 && (this.efer & 0x400n) !== 0n;
+    return (this.seg[CS].attr & ATTR_L) !== 0 && this.lma;
   }
 }
+
 
 /** Signed canonical value of a 64-bit bigint as a number (exact for canonical addresses). */
 export function toLinear(value: bigint): number {

@@ -11,8 +11,12 @@ import type { Cpu } from './cpu';
 import { decodeInstruction, type DecodedInsn } from './decode';
 import { ATTR_DB, SS } from './state';
 
+const RECENT_SLOTS = 256;
+
 export class Translator {
   private readonly blocks = new Map<number, Block>();
+  /** The last block of `blocks` looked up per slot (holds only blocks that are in `blocks`). */
+  private readonly recent: (Block | undefined)[] = new Array<Block | undefined>(RECENT_SLOTS).fill(undefined);
   private readonly singles = new Map<number, Block>();
   private readonly byPage = new Map<number, Set<Block>>();
   /** Linear addresses where execution must stop before the instruction (debugger breakpoints). */
@@ -34,12 +38,16 @@ export class Translator {
   }
 
   get(rip: number, single: boolean): Block {
-    const cache = single || this.interpretOnly ? this.singles : this.blocks;
+    const one = single || this.interpretOnly;
     const key = this.c.modeKey;
-    let block = cache.get(rip);
+    // Direct-mapped front of `blocks`: event-heavy code enters a new block every few instructions.
+    const slot = (rip ^ (rip >>> 12)) & (RECENT_SLOTS - 1);
+    let block = one ? this.singles.get(rip) : this.recent[slot];
+    if (!one && (block === undefined || block.rip !== rip)) block = this.blocks.get(rip);
     if (block === undefined || block.modeKey !== key) {
-      block = this.build(rip, single || this.interpretOnly, key);
-      cache.set(rip, block);
+      block = this.build(rip, one, key);
+      (one ? this.singles : this.blocks).set(rip, block);
+      if (!one) this.recent[slot] = block;
     } else if (block.tier === 0 && ++block.hits > this.optimizeAfter && !block.unimplemented && block.source) {
       // Hot: recompile with registers in locals and inlined translation.
       const { source, consts } = buildBlock(block.insns, this.mode(), single || this.interpretOnly, true);
@@ -47,11 +55,13 @@ export class Translator {
       block.source = source;
       block.tier = 1;
     }
+    if (!one) this.recent[slot] = block;
     return block;
   }
 
   /** Drop every translation (CR3/CR0/CR4/EFER change, INVLPG, breakpoint change, restore). */
   flush(): void {
+    this.recent.fill(undefined);
     this.blocks.clear();
     this.singles.clear();
     this.byPage.clear();
@@ -62,6 +72,8 @@ export class Translator {
     if (!set) return;
     for (const block of set) {
       if (this.blocks.get(block.rip) === block) this.blocks.delete(block.rip);
+      const slot = (block.rip ^ (block.rip >>> 12)) & (RECENT_SLOTS - 1);
+      if (this.recent[slot] === block) this.recent[slot] = undefined;
       if (this.singles.get(block.rip) === block) this.singles.delete(block.rip);
     }
     this.byPage.delete(page);

@@ -7,9 +7,8 @@ import { doubleFaultOutcome } from '../../arch/index';
 import type { Cpu } from '../cpu/cpu';
 import { CpuFault, DF } from './fault';
 import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCEPTION, type MachineEvent } from './event';
+import { fredEnabled } from './fredState';
 import { deliverIdt } from './idt';
-
-const CR4_FRED = 1n << 32n;
 
 /** The processor shut down (triple fault); `reason` names the chain of events. */
 export class Shutdown {
@@ -34,11 +33,12 @@ function instructionRip(ev: MachineEvent): number {
 export function deliverEvent(c: Cpu, event: MachineEvent): void {
   let ev = event;
   let nested = false;
-  const chain: string[] = [describeEvent(ev)];
+  // The chain of events in words is only needed for a triple fault: built in the fault path.
+  let chain: string[] | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
-      if ((c.cr4 & CR4_FRED) !== 0n) {
+      if (fredEnabled(c)) {
         if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
         fredMechanism(c, ev, nested);
       } else deliverIdt(c, ev, nested);
@@ -49,6 +49,7 @@ export function deliverEvent(c: Cpu, event: MachineEvent): void {
       const second = exceptionEvent(error, instructionRip(ev));
       if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
       const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
+      chain ??= [describeEvent(event)];
       chain.push(`${describeEvent(second)} while delivering ${describeEvent(ev).split(' [')[0]}`);
       if (outcome === 'shutdown') {
         throw new Shutdown(`triple fault: ${chain.join(' → ')}`);

@@ -13,7 +13,7 @@ import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, flatSegment, linearBig, readFredMsr, setCurrentStackLevel } from './fredState';
+import { FRED_MSR, currentStackLevel, flatSegment, linearBig, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
 import type { EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -73,7 +73,11 @@ function writeFrame(c: Cpu, frame: number): void {
   const v = Math.floor(frame / PAGE_SIZE), i = v & (m.tag.length - 1);
   if (m.wNeed !== 0 && m.tag[i] === v && (m.perm[i] & TLB_SUPERVISOR_WRITE) !== 0) {
     const p = m.frame[i] + frame - v * PAGE_SIZE;
-    for (let k = 15; k >= 0; k--) m.view.setInt32(p + 4 * k, FRAME[k], true);
+    const w = ramWords(m.bytes);
+    if (w !== undefined) {
+      const at = p >> 2; // p is 64-byte aligned
+      for (let k = 15; k >= 0; k--) w[at + k] = FRAME[k];
+    } else for (let k = 15; k >= 0; k--) m.view.setInt32(p + 4 * k, FRAME[k], true);
     return;
   }
   frameMmu = m;
@@ -159,7 +163,8 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */
 export function swapGsBase(c: Cpu): void {
   const kernel = readFredMsr(c, FRED_MSR.KERNEL_GS_BASE);
-  c.msr.set(FRED_MSR.KERNEL_GS_BASE, linearBig(c.seg[GS].base));
+  const base = c.seg[GS].base, hi = Math.floor(base / TWO32);
+  writeFredMsr(c, FRED_MSR.KERNEL_GS_BASE, linearBig(base), { lo: (base - hi * TWO32) | 0, hi });
   c.seg[GS].base = kernel.hi * TWO32 + (kernel.lo >>> 0); // in place, as SWAPGS does
 }
 

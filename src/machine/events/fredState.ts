@@ -30,30 +30,32 @@ export interface Halves {
 }
 
 const ZERO: Halves = { lo: 0, hi: 0 };
-// Per-MSR cache of the last two values seen and their halves, indexed by the low byte of the index (the
-// MSRs read here — 0x1CC–0x1D4, 0x6A4, 0xC0000081, 0xC0000102 — differ in it). Two ways, because
-// IA32_KERNEL_GS_BASE alternates between the user and the kernel value on every ring change.
-const valueA: (bigint | undefined)[] = new Array(256).fill(undefined);
-const halvesA: Halves[] = new Array(256).fill(ZERO);
-const valueB: (bigint | undefined)[] = new Array(256).fill(undefined);
-const halvesB: Halves[] = new Array(256).fill(ZERO);
 
 export function halvesOf(value: bigint): Halves {
   return { lo: Number(BigInt.asIntN(32, value)), hi: Number(BigInt.asIntN(32, value >> 32n)) };
 }
 
+/**
+ * An MSR as halves, memoized in the CPU's MSR map until the next write of that MSR (the MSRs read
+ * here — 0x1CC–0x1D4, 0x6A4, 0xC0000081, 0xC0000102 — differ in the low byte of the index).
+ */
 export function readFredMsr(c: Cpu, msr: number): Halves {
-  const value = c.msr.get(msr);
-  if (value === undefined) return ZERO;
+  const map = c.msr;
   const slot = msr & 0xff;
-  if (valueA[slot] === value) return halvesA[slot];
-  if (valueB[slot] === value) return halvesB[slot];
-  const halves = halvesOf(value);
-  valueB[slot] = valueA[slot];
-  halvesB[slot] = halvesA[slot];
-  valueA[slot] = value;
-  halvesA[slot] = halves;
+  if (map.memoIndex[slot] === msr) return map.memo[slot] as Halves;
+  const value = map.get(msr);
+  const halves = value === undefined ? ZERO : halvesOf(value);
+  map.memoIndex[slot] = msr;
+  map.memo[slot] = halves;
   return halves;
+}
+
+/** Write an MSR whose halves are already known (GS.base swaps on every ring change). */
+export function writeFredMsr(c: Cpu, msr: number, value: bigint, halves: Halves): void {
+  const map = c.msr;
+  map.set(msr, value);
+  map.memoIndex[msr & 0xff] = msr;
+  map.memo[msr & 0xff] = halves;
 }
 
 let lastCr4: bigint | undefined;
@@ -81,19 +83,22 @@ export function setCurrentStackLevel(c: Cpu, csl: number): void {
   c.msr.set(FRED_MSR.CONFIG, (config & ~3n) | BigInt(csl));
 }
 
-const bigCache = new Map<number, bigint>();
+// Direct-mapped memo of fromLinear: slot from the low bits of the address mixed with its high half
+// (a Map keyed by non-Smi numbers hashes a heap number on every lookup).
+const BIG_SLOTS = 1024;
+const bigKeys = new Float64Array(BIG_SLOTS).fill(NaN);
+const bigValues: bigint[] = new Array<bigint>(BIG_SLOTS).fill(0n);
 
 /**
  * fromLinear(n) memoized: delivery and ERETx produce the same few addresses again and again (entry
  * point, stack tops, handler RIPs), and the trace records want them as bigints.
  */
 export function linearBig(n: number): bigint {
-  let v = bigCache.get(n);
-  if (v === undefined) {
-    if (bigCache.size >= 1024) bigCache.clear();
-    v = BigInt.asUintN(64, BigInt(n));
-    bigCache.set(n, v);
-  }
+  const slot = (n ^ (n >>> 10) ^ Math.floor(n / 4294967296)) & (BIG_SLOTS - 1);
+  if (bigKeys[slot] === n) return bigValues[slot];
+  const v = BigInt.asUintN(64, BigInt(n));
+  bigKeys[slot] = n;
+  bigValues[slot] = v;
   return v;
 }
 
@@ -111,4 +116,20 @@ export function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl
     flatSegments.set(key, s);
   }
   return s;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+let wordsOf: Uint8Array | undefined;
+let words: Int32Array | undefined;
+
+/**
+ * RAM as 32-bit words for the 64-byte frame copies of delivery and ERETx (aligned, in one page, on a
+ * little-endian host: the same bytes DataView little-endian accesses would give), or undefined.
+ */
+export function ramWords(bytes: Uint8Array): Int32Array | undefined {
+  if (bytes !== wordsOf) {
+    wordsOf = bytes;
+    words = LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : undefined;
+  }
+  return words;
 }

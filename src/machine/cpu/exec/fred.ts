@@ -5,7 +5,7 @@ import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
 import { deliverEvent } from '../../events/deliver';
 import { OTHER_EVENT } from '../../events/event';
 import { swapGsBase } from '../../events/fred';
-import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, linearBig, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
+import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, linearBig, ramWords, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import { PAGE_SIZE } from '../../memory/physical';
 import { AC, IF, TF } from '../flags';
@@ -48,7 +48,9 @@ function popFrame(c: Cpu): Int32Array {
   const v = Math.floor(a / PAGE_SIZE), i = v & (m.tag.length - 1), o = a - v * PAGE_SIZE;
   if (m.tag[i] === v && (m.perm[i] & m.rNeed) !== 0 && o <= PAGE_SIZE - 36) {
     const p = m.frame[i] + o;
-    for (let k = 0; k < 9; k++) POPPED[k] = m.view.getInt32(p + 4 * k, true);
+    const w = (p & 3) === 0 ? ramWords(m.bytes) : undefined;
+    if (w !== undefined) for (let k = 0, at = p >> 2; k < 9; k++) POPPED[k] = w[at + k];
+    else for (let k = 0; k < 9; k++) POPPED[k] = m.view.getInt32(p + 4 * k, true);
   } else for (let k = 0; k < 9; k++) POPPED[k] = m.rd32(a + 4 * k);
   return POPPED;
 }
