@@ -50,6 +50,20 @@ const KEYWORDS = new Map<string, boolean>();
 /** Shared by every instruction without lock/rep (most of them): one object fewer per line. */
 const NO_PREFIXES: Prefixes = Object.freeze({ lock: false, rep: RepPrefixKind.None });
 const MAX_INCLUDE_DEPTH = 32;
+
+/**
+ * A source line that parsed to exactly one instruction (no label, no diagnostic), for reuse when the
+ * same text comes again (`push rbp`, `ret`, `xor eax, eax` repeat throughout real programs). Valid while
+ * the %define generation is unchanged and, if the text may name a local label (contains `.`), under the
+ * same global label, and under the same `default rel`. Its operands are immutable and shared, as fixed encodings already are.
+ */
+interface RepeatedLine {
+  readonly generation: number;
+  readonly scope: string;
+  readonly defaultRel: boolean;
+  readonly statement: InstructionStatement;
+}
+const MAX_REPEATED_LINES = 100_000;
 const MAX_DEFINE_DEPTH = 32;
 
 export interface ParseOptions {
@@ -66,6 +80,7 @@ class Parser {
   private readonly rows: ListingRow[] = [];
   private readonly diagnostics: Diagnostic[] = [];
   private readonly defines = new Map<string, Token[]>();
+  private readonly repeated = new Map<string, RepeatedLine>();
   private defineGeneration = 0;
   private lineText = '';
   private globalLabel = '';
@@ -111,6 +126,23 @@ class Parser {
     let i = 0;
     while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
     if (text.charCodeAt(i) === 37 /* % */) return this.preprocessorLine(text, file);
+    const scope = text.includes('.') ? this.globalLabel : '';
+    const seen = this.repeated.get(text);
+    if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {
+      const s = seen.statement;
+      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s.text, s.generation));
+      return;
+    }
+    const statementCount = this.statements.length;
+    const diagnosticCount = this.diagnostics.length;
+    this.parseTokens(text);
+    const s = this.statements[statementCount];
+    if (this.statements.length === statementCount + 1 && s.k === 'instr' && this.diagnostics.length === diagnosticCount && this.repeated.size < MAX_REPEATED_LINES) {
+      this.repeated.set(text, { generation: this.defineGeneration, scope, defaultRel: this.defaultRel, statement: s });
+    }
+  }
+
+  private parseTokens(text: string): void {
     const raw = tokenize(text);
     if (raw.length === 0) return;
     const tokens = this.substitute(raw, 0);

@@ -1,0 +1,37 @@
+// Parser behaviour that its reuse of repeated lines must keep: a line read again means what it means
+// in its new context (%define generation, global label scope, `default rel`), and errors are reported
+// on every line that has them.
+import { describe, expect, it } from 'vitest';
+import { asm, bytesOf, errorsOf } from './helpers';
+
+describe('repeated source lines', () => {
+  it('a repeated `jmp .x` jumps to the local label of its own global label', () => {
+    const source = ['a:', '        jmp .x', '        nop', '.x:', 'b:', '        jmp .x', '.x:', '        ret'].join('\n');
+    // a: EB 01 (over the nop to a.x); b: EB 00 (to b.x, right after it).
+    expect(bytesOf(source)).toBe('eb0190eb00c3');
+  });
+
+  it('a repeated line follows a %define that changed in between', () => {
+    expect(bytesOf('%define N 1\nmov eax, N\n%define N 2\nmov eax, N')).toBe('b801000000b802000000');
+  });
+
+  it('a repeated [label] operand becomes rip-relative after `default rel`', () => {
+    const abs = 'mov eax, [d]';
+    const out = asm(`nop\n${abs}\ndefault rel\n${abs}\nd: dd 0`, { org: 0x1000n });
+    const bytes = Buffer.from(out.image.sections[0].bytes).toString('hex');
+    // After the nop, the first is [abs32] (8B 04 25 disp32), the second [rip + disp32] (8B 05 disp32).
+    expect(bytes.slice(2, 8)).toBe('8b0425');
+    expect(bytes.slice(16, 20)).toBe('8b05');
+  });
+
+  it('repeated lines keep their own line in the source map and listing', () => {
+    const r = asm('nop\nnop\nnop');
+    expect(r.sourceMap.entries.map((e) => [e.line, e.column, e.size])).toEqual([[1, 1, 1], [2, 1, 1], [3, 1, 1]]);
+    expect(r.listing.split('\n').filter((l) => l.includes('90')).length).toBe(3);
+  });
+
+  it('a repeated line with an error reports it on each line', () => {
+    expect(errorsOf('mov eax, undefined_symbol\nmov eax, undefined_symbol').map((e) => e.split(':')[0])).toEqual(['1', '2']);
+    expect(errorsOf('mov eax, 1, 2\nmov eax, 1, 2').length).toBe(2);
+  });
+});
