@@ -4,7 +4,7 @@
 import { Mnemonic, OperandKind, type DecodedInsn } from '../decode';
 import { LazyOp } from '../flags';
 import { INTEGER_HELPERS } from '../exec/integer';
-import { STRING_HELPERS } from '../exec/strings';
+import { STRING_HELPERS, isRepString } from '../exec/strings';
 import { SYSTEM_HELPERS } from '../exec/system';
 import { alu, incDec, neg, not, type AluKind } from './alu';
 import { carryKnown, condition, type Producer } from './conditions';
@@ -133,6 +133,8 @@ export function translate(d: DecodedInsn, mode: CodegenMode, flags: boolean, pro
   const branch = translateBranch(d, mode, producer);
   if (branch) return branch;
 
+  // A REP string instruction runs chunks of iterations and leaves RIP at itself until done (exec/strings.ts).
+  if (isRepString(d)) return { code: `c.helper(${mn}, D[K], 0);`, kind: 'system', writes: true, producer: null };
   const helper = INTEGER_HELPERS[mn] ?? (isStringInsn(d) ? STRING_HELPERS[mn] : undefined);
   if (helper) return { code: `${mem}c.helper(${mn}, D[K], a);`, kind: 'simple', writes: true, producer: null };
   if (SYSTEM_HELPERS[mn]) return { code: `${mem}c.system(${mn}, D[K], a);`, kind: 'system', writes: true, producer: null };
