@@ -153,6 +153,58 @@ describe('REP string results', () => {
   });
 });
 
+describe('REP strings in compatibility mode', () => {
+  test('ring-3 32-bit code: REP MOVSB with ESI/EDI/ECX across a page, stopped by the instruction limit and resumed', () => {
+    const source = `_start:
+      mov rdi, 0x80
+      lea rsi, [rel back]
+      mov edx, 0xEE00
+      call set_gate
+      call load_idt
+      push 0x2b
+      push user_stack
+      push 0x2
+      push 0x23                 ; 32-bit user code
+      lea rax, [rel compat]
+      push rax
+      iretq
+back: hlt
+${KERNEL_LIB}
+section .user
+compat:                         ; 32-bit code, as bytes (the assembler emits 64-bit code)
+      db 0xB8, 0x2B, 0, 0, 0    ; mov eax, 0x2b
+      db 0x8E, 0xD8             ; mov ds, eax
+      db 0x8E, 0xC0             ; mov es, eax
+      db 0xBE
+      dd usrc                   ; mov esi, usrc
+      db 0xBF
+      dd udst                   ; mov edi, udst
+      db 0xB9
+      dd 6000                   ; mov ecx, 6000
+      db 0xF3, 0xA4             ; rep movsb
+      db 0xCD, 0x80             ; int 0x80
+align 16
+      times 64 db 0
+user_stack:
+usrc: times 6000 db 0x3c
+udst: times 6010 db 0`;
+    const image = assembleImage(source);
+    const machines = [createMachine(image, { interpretOnly: true }), createMachine(image, { optimizeAfter: 0 })];
+    for (const m of machines) {
+      expect(m.run(2000).reason).toBe('instructionLimit'); // in the middle of the REP
+      const ecx = Number(m.getGpr(RCX) & 0xffffffffn);
+      expect(ecx > 0 && ecx < 6000).toBe(true);
+      expect(m.run(100_000).reason).toBe('halted');
+      expect(m.getGpr(RCX) & 0xffffffffn).toBe(0n);
+    }
+    sameState(machines[0], machines[1]);
+    const m = machines[1];
+    const dst = Number(m.getGpr(RDI) & 0xffffffffn) - 6000;
+    expect(Number(m.getGpr(RSI) & 0xffffffffn)).toBe(dst); // usrc + 6000 = udst
+    expect(bytesAt(m, dst, 6010)).toEqual(Array(6000).fill(0x3c).concat(Array(10).fill(0)));
+  });
+});
+
 describe('REP string restartability', () => {
   const PAGE = DST + 0x2000;
   const PTE = pteAddress(64 * 1024 * 1024, PAGE);
