@@ -3,11 +3,11 @@
 // expression, places the bytes and records the source map and listing. Instruction sizes and encodings
 // are instructions.ts's. Errors are reported per statement and the run goes on.
 import { assemblerConstants } from '../arch/index';
+import { EmittedRecords } from './emitted';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
 import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
 import { parseProgram, type ListingRow, type SectionDeclaration } from './parser';
-import type { SourceMapEntry } from './sourceMap';
 import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
 
@@ -31,6 +31,8 @@ interface SymbolEntry {
 
 interface SectionState {
   readonly decl: SectionDeclaration;
+  /** Position in the image's section list. */
+  readonly index: number;
   base: bigint;
   /** Current offset (during a pass) and final size. */
   offset: number;
@@ -43,19 +45,13 @@ interface SectionState {
   readonly user: boolean;
 }
 
-/** One emitted statement: its source-map entry, listing row and bytes (undefined for reserved space). */
-export interface Emitted extends SourceMapEntry {
-  readonly row: number;
-  readonly bytes: Uint8Array | undefined;
-}
-
 export interface AssemblerOutput {
   readonly diagnostics: Diagnostic[];
   readonly sections: ImageSection[];
   readonly symbols: Map<string, bigint>;
   readonly entry: bigint;
   readonly rows: readonly ListingRow[];
-  readonly emitted: Emitted[];
+  readonly emitted: EmittedRecords;
 }
 
 export class Assembler implements EvalContext, InstructionContext {
@@ -79,7 +75,7 @@ export class Assembler implements EvalContext, InstructionContext {
   /** Offset of each statement in the previous pass, and how far the current statement moved since. */
   private previousOffsets: Int32Array = new Int32Array(0);
   private shift = 0;
-  private readonly emitted: Emitted[] = [];
+  private readonly emitted = new EmittedRecords();
 
   constructor(source: string, file: string, options: { readFile?: (path: string) => string | undefined; org?: bigint }) {
     const parsed = parseProgram(source, file, options);
@@ -87,7 +83,7 @@ export class Assembler implements EvalContext, InstructionContext {
     this.statements = parsed.statements;
     this.rows = parsed.rows;
     this.origin = options.org ?? 0x100000n;
-    this.sections = parsed.sections.map((decl) => sectionState(decl));
+    this.sections = parsed.sections.map((decl, index) => sectionState(decl, index));
     this.defineSymbols();
   }
 
@@ -342,7 +338,7 @@ export class Assembler implements EvalContext, InstructionContext {
       }
     }
     if (size > 0) {
-      this.emitted.push({ address: this.here, size, file: s.loc.file, line: s.loc.line, column: s.loc.start + 1, row: s.loc.row, bytes });
+      this.emitted.add(sec.index, start, size, s.loc.row, s.loc.start + 1, bytes !== undefined && bytes.length > 0);
     }
   }
 
@@ -451,7 +447,7 @@ function dataSize(items: readonly (Expr | Uint8Array)[], unit: number): number {
   return one;
 }
 
-function sectionState(decl: SectionDeclaration): SectionState {
+function sectionState(decl: SectionDeclaration, index: number): SectionState {
   const name = decl.name.toLowerCase();
   const a = decl.attributes;
   const isBss = name.includes('bss');
@@ -459,7 +455,7 @@ function sectionState(decl: SectionDeclaration): SectionState {
   const isRodata = name.includes('rodata');
   const isData = !isText && name.includes('data');
   return {
-    decl, base: 0n, offset: 0, size: 0, initEnd: 0, bytes: new Uint8Array(0),
+    decl, index, base: 0n, offset: 0, size: 0, initEnd: 0, bytes: new Uint8Array(0),
     nobits: a.nobits ?? isBss,
     executable: a.executable ?? (isText || (!isBss && !isData && !isRodata)),
     writable: a.writable ?? (!isText && !isRodata),

@@ -1,5 +1,5 @@
 // The listing: every source line with the address and bytes it produced (NASM -l style).
-import type { Emitted } from './assembler';
+import type { Emitted } from './emitted';
 import type { ListingRow } from './parser';
 
 const BYTES_PER_ROW = 10;

@@ -16,12 +16,15 @@ export class SourceMap {
   private sorted: SourceMapEntry[] | undefined;
   private byLine: Map<string, bigint[]> | undefined;
 
-  /** `entries` need not be sorted; the indexes are built on first use (assembling does not pay for them). */
-  constructor(private readonly raw: SourceMapEntry[]) {}
+  /**
+   * `raw` need not be sorted, and may be a function that produces the entries: they and the indexes
+   * are built on first use (assembling does not pay for them).
+   */
+  constructor(private readonly raw: readonly SourceMapEntry[] | (() => readonly SourceMapEntry[])) {}
 
   /** Entries sorted by address; ranges do not overlap. */
   get entries(): readonly SourceMapEntry[] {
-    this.sorted ??= this.raw.filter((e) => e.size > 0).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    this.sorted ??= (typeof this.raw === 'function' ? this.raw() : this.raw).filter((e) => e.size > 0).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     return this.sorted;
   }
 

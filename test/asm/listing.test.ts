@@ -1,0 +1,27 @@
+// The listing and the source map, built on demand from the emitting pass's compact records: every
+// statement with its address, its bytes (from the final image) or its reserved size.
+import { describe, expect, it } from 'vitest';
+import { asm } from './helpers';
+
+describe('listing and source map', () => {
+  it('shows bytes of code and data, reserved space as <res n>, and bytes in nobits sections as reserved', () => {
+    const r = asm(['nop', 'section .data', 'db 1, 2', 'resq 1', 'section .bss', 'db 7'].join('\n'), { org: 0x1000n });
+    const lines = r.listing.split('\n');
+    expect(lines[0]).toMatch(/^ {5}1 0000000000001000 90 +nop$/);
+    expect(lines[2]).toMatch(/^ {5}3 0000000000002000 0102 +db 1, 2$/);
+    expect(lines[3]).toMatch(/^ {5}4 0000000000002002 <res 8> +resq 1$/);
+    expect(lines[5]).toMatch(/^ {5}6 0000000000003000 <res 1> +db 7$/);
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["initialised data in nobits section '.bss' is ignored"]);
+    expect(r.sourceMap.entries.map((e) => [e.address, e.size, e.line, e.column])).toEqual([
+      [0x1000n, 1, 1, 1], [0x2000n, 2, 3, 1], [0x2002n, 8, 4, 1], [0x3000n, 1, 6, 1],
+    ]);
+  });
+
+  it('long statements continue on following rows and show at most 40 bytes', () => {
+    const r = asm('times 50 db 0xAB');
+    const lines = r.listing.split('\n').filter((l) => l.trim());
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/^ {6} 000000000010001e (AB){10}- *$/i);
+    expect(r.sourceMap.addressToLocation(0x100031n)).toMatchObject({ line: 1, column: 1, size: 50 });
+  });
+});
