@@ -31,13 +31,22 @@ const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 /** Instructions without symbols or relative operands are encoded once, before layout. */
 export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): void {
   const memos = new Map<number, Map<string, Uint8Array>>();
+  // Statements of a repeated line share their operands (parser.ts), which decide the bytes by themselves.
+  const byOperands = new Map<readonly Operand[], Uint8Array>();
   for (const s of statements) {
-    if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
+    if (s.k !== 'instr' || s.times) continue;
+    const shared = byOperands.get(s.ops);
+    if (shared) {
+      s.fixed = shared;
+      continue;
+    }
+    if (!isFixed(s)) continue;
     let memo = memos.get(s.generation);
     if (!memo) memos.set(s.generation, (memo = new Map()));
     const known = memo.get(s.text);
     if (known) {
       s.fixed = known;
+      byOperands.set(s.ops, known);
       continue;
     }
     try {
@@ -45,6 +54,7 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
       const { form, ops } = choose(s, values);
       s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
       memo.set(s.text, s.fixed);
+      byOperands.set(s.ops, s.fixed);
     } catch {
       // Reported (with its position) by the emitting pass.
     }
