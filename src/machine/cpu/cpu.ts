@@ -23,19 +23,6 @@ export interface SystemBus {
   halt(): void;
 }
 
-// CR0.AM without a bigint operation while CR0 keeps its value (ERETU and ring-3 deliveries re-derive
-// the MMU privilege on every round trip). A pure function of the value, so shared.
-let lastCr0 = 0n;
-let lastAm = false;
-
-function alignmentMask(cr0: bigint): boolean {
-  if (cr0 !== lastCr0) {
-    lastCr0 = cr0;
-    lastAm = (cr0 & (1n << 18n)) !== 0n;
-  }
-  return lastAm;
-}
-
 export class Cpu extends CpuState {
   /** Instructions the current block call may retire (run loop sets it before each call). */
   budget = 0;
@@ -60,7 +47,7 @@ export class Cpu extends CpuState {
   /** Re-derive everything the MMU caches from CPL, CR0, CR4, EFER and RFLAGS.AC. */
   syncPrivilege(): void {
     const user = this.cpl === 3;
-    const am = alignmentMask(this.cr0);
+    const am = this.alignmentMask;
     const ac = (this.flags & AC) !== 0;
     this.m.setPrivilege(user, am && ac && user, ac);
   }

@@ -71,10 +71,14 @@ export class CpuState {
   tr: Segment = nullSegment();
   gdtr: TableRegister = { base: 0, limit: 0xffff };
   idtr: TableRegister = { base: 0, limit: 0xffff };
-  cr0 = 0n;
+  private cr0Value = 0n;
+  /** CR0.AM (bit 18), kept with CR0: the MMU privilege is re-derived on every ring change. */
+  private am = false;
   cr2 = 0n;
   cr3 = 0n;
-  cr4 = 0n;
+  private cr4Value = 0n;
+  /** CR4.FRED (bit 32), kept with CR4: every event delivery and ERETx tests it. */
+  private fred = false;
   cr8 = 0n;
   readonly dr = [0n, 0n, 0n, 0n, 0n, 0n, 0xffff0ff0n, 0x400n];
   private eferValue = 0n;
@@ -87,6 +91,34 @@ export class CpuState {
   nmiBlocked = false;
   /** Instructions retired. */
   icount = 0;
+
+  get cr0(): bigint {
+    return this.cr0Value;
+  }
+
+  set cr0(value: bigint) {
+    this.cr0Value = value;
+    this.am = (value & (1n << 18n)) !== 0n;
+  }
+
+  /** CR0.AM = 1 (alignment checks possible, SDM Vol. 3A §2.5). */
+  get alignmentMask(): boolean {
+    return this.am;
+  }
+
+  get cr4(): bigint {
+    return this.cr4Value;
+  }
+
+  set cr4(value: bigint) {
+    this.cr4Value = value;
+    this.fred = ((value >> 32n) & 1n) === 1n;
+  }
+
+  /** CR4.FRED = 1 (fred-architecture.md §1.2). */
+  get fredEnabled(): boolean {
+    return this.fred;
+  }
 
   get efer(): bigint {
     return this.eferValue;

@@ -13,7 +13,7 @@ import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, flatSegment, linearBig, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
+import { FRED_MSR, currentStackLevel, flatSegment, linearBig, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
 import type { EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -131,7 +131,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   f[6] = ev.setRf ? oldFlags | RF : oldFlags; f[7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
   f[8] = r[2 * RSP]; f[9] = r[2 * RSP + 1]; // +0x20 RSP
   f[10] = ssLo; f[11] = ssHi; // +0x28 SS word
-  if (data === 0n) f[12] = f[13] = 0; // +0x30 event data
+  if (!data) f[12] = f[13] = 0; // +0x30 event data (0n: a ToBoolean test, no BigInt comparison)
   else { f[12] = Number(BigInt.asIntN(32, data)); f[13] = Number(BigInt.asIntN(32, data >> 32n)); }
   f[14] = f[15] = 0; // +0x38 reserved
   writeFrame(c, frame);
@@ -163,8 +163,9 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */
 export function swapGsBase(c: Cpu): void {
   const kernel = readFredMsr(c, FRED_MSR.KERNEL_GS_BASE);
-  const base = c.seg[GS].base, hi = Math.floor(base / TWO32);
-  writeFredMsr(c, FRED_MSR.KERNEL_GS_BASE, linearBig(base), { lo: (base - hi * TWO32) | 0, hi });
+  const base = c.seg[GS].base, hi = Math.floor(base / TWO32), lo = (base - hi * TWO32) | 0;
+  // The MSR already holds this value: no write, no new memo.
+  if (lo !== kernel.lo || hi !== kernel.hi || !msrPresent(kernel)) writeFredMsr(c, FRED_MSR.KERNEL_GS_BASE, linearBig(base), { lo, hi });
   c.seg[GS].base = kernel.hi * TWO32 + (kernel.lo >>> 0); // in place, as SWAPGS does
 }
 

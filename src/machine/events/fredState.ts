@@ -31,6 +31,11 @@ export interface Halves {
 
 const ZERO: Halves = { lo: 0, hi: 0 };
 
+/** Did readFredMsr find the MSR in the map (not the implicit 0 of an MSR never written)? */
+export function msrPresent(halves: Halves): boolean {
+  return halves !== ZERO;
+}
+
 export function halvesOf(value: bigint): Halves {
   return { lo: Number(BigInt.asIntN(32, value)), hi: Number(BigInt.asIntN(32, value >> 32n)) };
 }
@@ -58,17 +63,9 @@ export function writeFredMsr(c: Cpu, msr: number, value: bigint, halves: Halves)
   map.memo[msr & 0xff] = halves;
 }
 
-let lastCr4: bigint | undefined;
-let lastFred = false;
-
-/** CR4.FRED (bit 32), without a bigint operation when CR4 has not changed. */
+/** CR4.FRED (bit 32), kept by the CPU state with CR4 (no bigint operation). */
 export function fredEnabled(c: Cpu): boolean {
-  const cr4 = c.cr4;
-  if (cr4 !== lastCr4) {
-    lastCr4 = cr4;
-    lastFred = ((cr4 >> 32n) & 1n) === 1n;
-  }
-  return lastFred;
+  return c.fredEnabled;
 }
 
 /** CSL = IA32_FRED_CONFIG[1:0]. */
@@ -83,20 +80,27 @@ export function setCurrentStackLevel(c: Cpu, csl: number): void {
   c.msr.set(FRED_MSR.CONFIG, (config & ~3n) | BigInt(csl));
 }
 
-// Direct-mapped memo of fromLinear: slot from the low bits of the address mixed with its high half
-// (a Map keyed by non-Smi numbers hashes a heap number on every lookup).
+// Memo of fromLinear: a direct-mapped front (slot from the address mixed with its high half) over a
+// Map (a Map keyed by non-Smi numbers hashes a heap number on every lookup; addresses that share a
+// slot, such as 0 and a page-aligned stack top, alternate through the Map without a new bigint).
 const BIG_SLOTS = 1024;
 const bigKeys = new Float64Array(BIG_SLOTS).fill(NaN);
 const bigValues: bigint[] = new Array<bigint>(BIG_SLOTS).fill(0n);
+const bigCache = new Map<number, bigint>();
 
 /**
  * fromLinear(n) memoized: delivery and ERETx produce the same few addresses again and again (entry
  * point, stack tops, handler RIPs), and the trace records want them as bigints.
  */
 export function linearBig(n: number): bigint {
-  const slot = (n ^ (n >>> 10) ^ Math.floor(n / 4294967296)) & (BIG_SLOTS - 1);
+  const slot = (n ^ (n >>> 10) ^ (n >>> 20) ^ Math.floor(n / 4294967296)) & (BIG_SLOTS - 1);
   if (bigKeys[slot] === n) return bigValues[slot];
-  const v = BigInt.asUintN(64, BigInt(n));
+  let v = bigCache.get(n);
+  if (v === undefined) {
+    if (bigCache.size >= 4096) bigCache.clear();
+    v = BigInt.asUintN(64, BigInt(n));
+    bigCache.set(n, v);
+  }
   bigKeys[slot] = n;
   bigValues[slot] = v;
   return v;
