@@ -15,10 +15,11 @@
 // count is per iteration, how iterations are grouped into chunks never shows in registers, memory,
 // icount or the trace. The block compiler runs a REP instruction as a one-instruction block.
 //
-// Fast path: a chunk of MOVS/STOS whose elements stay inside one source page and one destination
-// page (translated once, with the same permission checks and A/D updates as per-element accesses)
-// is done with typed-array copy/fill; everything else, and any chunk whose translation faults, goes
-// element by element so faults arrive at the exact iteration.
+// Fast path: a chunk of MOVS/STOS/SCAS/CMPS whose elements stay inside one source page and one
+// destination page (translated once, with the same permission checks and A/D updates as per-element
+// accesses) works on the physical bytes: typed-array copy/fill, or a compare loop that stops on the
+// REPE/REPNE condition. LODS, and any chunk whose translation faults, goes element by element so
+// faults arrive at the exact iteration.
 import type { Cpu } from '../cpu';
 import { Mnemonic, OperandKind, type DecodedInsn } from '../decode';
 import { DF, TF, ZF } from '../flags';
@@ -133,41 +134,54 @@ function physicalPage(c: Cpu, lin: number, kind: number): number | undefined {
   return pa + (PAGE_SIZE - (pa % PAGE_SIZE)) <= c.m.mem.size ? pa : undefined;
 }
 
+/** Element of `size` bytes at physical `pa` as [low 32 bits, high 32 bits] (unsigned). */
+function element(view: DataView, pa: number, size: number): [number, number] {
+  if (size === 1) return [view.getUint8(pa), 0];
+  if (size === 2) return [view.getUint16(pa, true), 0];
+  if (size === 4) return [view.getUint32(pa, true), 0];
+  return [view.getUint32(pa, true), view.getUint32(pa + 4, true)];
+}
+
+const big = ([lo, hi]: [number, number]) => (BigInt(hi) << 32n) | BigInt(lo);
+
 /**
- * MOVS/STOS: up to `max` iterations inside one source and one destination page on the physical
- * bytes, committing RCX/RSI/RDI. Returns the iterations done (0: take the element path).
+ * Up to `max` iterations inside one source and one destination page on the physical bytes
+ * (REPE/REPNE compares stop on their condition), committing RCX/RSI/RDI and, for compares, the
+ * flags of the last comparison. Returns the iterations done (0: take the element path).
  */
-function fastChunk(c: Cpu, op: StringOp, max: number): number {
-  const { size, as, step } = op;
+function fastChunk(c: Cpu, op: StringOp, max: number, rep: number): number {
+  const { kind, size, as, step } = op;
   const m = c.m;
-  if (m.rNeed === 0 || m.wNeed === 0) return 0; // #AC checking or data breakpoints: element path
+  if (kind === Kind.Lods || m.rNeed === 0 || m.wNeed === 0) return 0; // #AC checking or data breakpoints: element path
+  const usesSource = kind === Kind.Movs || kind === Kind.Cmps;
   const di = reg(c, RDI, as);
   const dLin = linear(c, 0, di);
   let k = Math.min(max, elementsInPage(di, dLin, op));
   let si = 0n, sLin = 0;
-  if (op.kind === Kind.Movs) {
+  if (usesSource) {
     si = reg(c, RSI, as);
     sLin = linear(c, op.srcSeg, si);
     k = Math.min(k, elementsInPage(si, sLin, op));
   }
   if (k < 2) return 0;
   // Source first: each iteration reads before it writes.
-  const sPa = op.kind === Kind.Movs ? physicalPage(c, sLin, ACCESS_READ) : 0;
+  const sPa = usesSource ? physicalPage(c, sLin, ACCESS_READ) : 0;
   if (sPa === undefined) return 0;
-  const dPa = physicalPage(c, dLin, ACCESS_WRITE);
+  const dPa = physicalPage(c, dLin, kind === Kind.Movs || kind === Kind.Stos ? ACCESS_WRITE : ACCESS_READ);
   if (dPa === undefined) return 0;
-  m.mem.beforeWrite(Math.floor(dPa / PAGE_SIZE));
   const bytes = m.bytes;
   const span = (k - 1) * size;
   const dLow = step > 0 ? dPa : dPa - span;
-  if (op.kind === Kind.Stos) {
+  if (kind === Kind.Stos) {
+    m.mem.beforeWrite(Math.floor(dPa / PAGE_SIZE));
     const value = c.gpr(RAX);
     if (size === 1) bytes.fill(Number(value & 0xffn), dLow, dLow + k);
     else {
       for (let j = 0; j < size; j++) bytes[dLow + j] = Number((value >> BigInt(8 * j)) & 0xffn);
       for (let j = 1; j < k; j++) bytes.copyWithin(dLow + j * size, dLow, dLow + size);
     }
-  } else {
+  } else if (kind === Kind.Movs) {
+    m.mem.beforeWrite(Math.floor(dPa / PAGE_SIZE));
     const sLow = step > 0 ? sPa : sPa - span;
     const length = k * size;
     // Sequential element order differs from memmove only when the destination overlaps the part of
@@ -175,8 +189,21 @@ function fastChunk(c: Cpu, op: StringOp, max: number): number {
     const clobbers = step > 0 ? dLow > sLow && dLow < sLow + length : dLow < sLow && dLow + length > sLow;
     if (!clobbers) bytes.copyWithin(dLow, sLow, sLow + length);
     else for (let j = 0; j < k; j++) bytes.copyWithin(dPa + j * step, sPa + j * step, sPa + j * step + size);
-    writeGprSized(c, RSI, as, false, (si + BigInt(k * step)) & maskOf(as));
+  } else {
+    // SCAS compares rAX with ES:[rDI], CMPS DS:[rSI] with ES:[rDI]; REPE stops on a difference, REPNE on equality.
+    const view = m.view;
+    const acc = c.gpr(RAX) & maskOf(size);
+    const a: [number, number] = [Number(acc & 0xffffffffn), Number(acc >> 32n)];
+    let x = a, y = a;
+    for (let j = 0; j < k; j++) {
+      x = usesSource ? element(view, sPa + j * step, size) : a;
+      y = element(view, dPa + j * step, size);
+      const equal = x[0] === y[0] && x[1] === y[1];
+      if (equal !== (rep === 1)) { k = j + 1; break; }
+    }
+    setStatus(c, subFlags(big(x), big(y), size));
   }
+  if (usesSource) writeGprSized(c, RSI, as, false, (si + BigInt(k * step)) & maskOf(as));
   writeGprSized(c, RDI, as, false, (di + BigInt(k * step)) & maskOf(as));
   writeGprSized(c, RCX, as, false, (reg(c, RCX, as) - BigInt(k)) & maskOf(as));
   return k;
@@ -195,9 +222,11 @@ function strings(c: Cpu, d: DecodedInsn): void {
       const count = reg(c, RCX, op.as);
       if (count === 0n) { finished = true; break; }
       if (done >= max) break;
-      if (kind === Kind.Movs || kind === Kind.Stos) {
-        const fast = fastChunk(c, op, Math.min(max - done, Number(count)));
-        if (fast) { done += fast; continue; }
+      const fast = fastChunk(c, op, Math.min(max - done, Number(count)), d.rep);
+      if (fast) {
+        done += fast;
+        if (compares && (c.rflags & ZF ? d.rep === 2 : d.rep === 1)) { finished = true; break; }
+        continue;
       }
       iteration(c, op);
       advance(c, RCX, op.as, -1);

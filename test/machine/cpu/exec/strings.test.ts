@@ -7,7 +7,7 @@ import { assembleImage, KERNEL_LIB, runBoth, stopOf } from '../../helpers';
 import { createMachine, type Machine, type MachineOptions } from '../../../../src/machine/machine';
 import { pteAddress } from '../../../../src/machine/boot';
 
-const RAX = 0, RCX = 1, RBX = 3, RBP = 5, RSI = 6, RDI = 7, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
+const RAX = 0, RCX = 1, RBX = 3, RBP = 5, RSI = 6, RDI = 7, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
 const SRC = 0x300000, DST = 0x340000;
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
 
@@ -128,6 +128,53 @@ describe('REP string results', () => {
     expect(m.getGpr(13)).toBe(BigInt(8000 - 5001));
     expect(m.getGpr(14)).toBe(BigInt(SRC + 256 + 5001));
     expect(m.getGpr(15)).toBe(BigInt(SRC));
+  });
+
+  test('page-local fast paths agree with the element-by-element path (forced by an armed data breakpoint)', () => {
+    const program = (dr7: number) => `${fillSource(0x3000)}
+      mov rax, 0x500000
+      mov dr0, rax
+      mov rax, ${dr7}
+      mov dr7, rax              ; a write breakpoint elsewhere forces one element per execution
+      mov rsi, ${SRC + 0x2ffe}
+      mov rdi, ${DST + 0x2ffe}
+      mov rcx, 0x1800
+      std
+      rep movsw                 ; backwards over three pages
+      mov byte [${SRC + 0x2345}], 0x99
+      mov rdi, ${DST + 0x2ff8}
+      mov rcx, 0x600
+      mov ax, ${srcByte(0x2222) | (srcByte(0x2223) << 8)}
+      repne scasw               ; finds the word at 0x2222 going down
+      mov r8, rcx
+      mov r9, rdi
+      cld
+      mov rsi, ${SRC}
+      mov rdi, ${DST}
+      mov rcx, 0x600
+      repe cmpsq                ; differs at the 0x99 byte (qword 0x468)
+      pushfq
+      pop r10
+      mov r11, rcx
+      mov rsi, ${SRC + 3}
+      mov rdi, ${DST + 1}
+      mov rcx, 0x400
+      repne cmpsd
+      mov r12, rcx
+      mov rdi, ${DST + 0x1ffc}
+      mov rax, 0x0123456789abcdef
+      mov rcx, 0x300
+      rep stosq
+      mov r13, rdi
+      mov rsi, ${DST + 0x800}
+      lea rdi, [rsi + 3]
+      mov rcx, 0x1000
+      rep movsb                 ; overlapping forwards`;
+    const [plain, watched] = [program(0), program(0xd0001)].map((source) => runBoth(source));
+    const state = (m: Machine) => ({ gprs: Array.from({ length: 16 }, (_, i) => m.getGpr(i)), rflags: m.getRflags(), icount: m.icount, dst: bytesAt(m, DST, 0x4000).join(',') });
+    expect(state(plain)).toEqual(state(watched));
+    expect(plain.getGpr(R11)).toBeGreaterThan(0n); // REPE CMPSQ stopped early
+    expect(plain.getGpr(R10) & 0x40n).toBe(0n);
   });
 
   test('67h forms use ECX/ESI/EDI: upper halves are ignored and the registers written as 32-bit', () => {
