@@ -1,4 +1,4 @@
-// The boot contract (ARCHITECTURE §3, docs/machine.md "Boot contract"): guest RAM with identity
+// The boot contract (ARCHITECTURE §3; README "The guest machine (boot contract)"): guest RAM with identity
 // paging on 4 KiB pages, the GDT and a 64-bit TSS, the boot stack, control registers and MSRs as a
 // freshly loaded 64-bit kernel would find them. Fixed physical (= linear) addresses, all below the
 // default image origin 0x100000:

@@ -119,7 +119,7 @@ export class Machine {
       const start = Number(section.address);
       const end = start + Math.max(section.size, section.bytes.length);
       if (start < reserved || end > size) {
-        throw new RangeError(`section at 0x${start.toString(16)}–0x${end.toString(16)} is outside usable RAM 0x${reserved.toString(16)}–0x${size.toString(16)} (boot structures live below 0x${reserved.toString(16)}; see docs/machine.md)`);
+        throw new RangeError(`section at 0x${start.toString(16)}–0x${end.toString(16)} is outside usable RAM 0x${reserved.toString(16)}–0x${size.toString(16)} (boot structures live below 0x${reserved.toString(16)}; see the boot contract in the README)`);
       }
       if (section.user) userRanges.push({ start, end });
     }
