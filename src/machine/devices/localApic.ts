@@ -9,6 +9,10 @@ import {
   X2APIC_FIRST, X2APIC_LAST, x2ApicRegister, x2ApicWriteFault,
 } from './x2apicRegisters';
 
+// Slots of the timer and error LVTs in `lvt`, resolved once: the run loop asks for the timer every block.
+const TIMER_SLOT = LVT_INDICES.indexOf(LVT_TIMER_INDEX);
+const ERROR_SLOT = LVT_INDICES.indexOf(LVT_ERROR_INDEX);
+
 /** IA32_APIC_BASE: BSP (bit 8), x2APIC enable EXTD (bit 10), global enable EN (bit 11), base. */
 export const APIC_BASE_BSP = 1n << 8n;
 export const APIC_BASE_EXTD = 1n << 10n;
@@ -219,7 +223,7 @@ export class LocalApic implements InterruptController {
 
   private raiseError(bit: number): void {
     this.pendingErrors |= bit;
-    const lvtError = this.lvt[LVT_INDICES.indexOf(LVT_ERROR_INDEX)];
+    const lvtError = this.lvt[ERROR_SLOT];
     // An illegal error vector sets the receive-illegal bit instead of recursing.
     if ((lvtError & LVT_MASK) === 0 && this.softwareEnabled) {
       const vector = lvtError & 0xff;
@@ -229,7 +233,7 @@ export class LocalApic implements InterruptController {
   }
 
   private get timerLvt(): number {
-    return this.lvt[LVT_INDICES.indexOf(LVT_TIMER_INDEX)];
+    return this.lvt[TIMER_SLOT];
   }
 
   advanceTo(icount: number): void {
