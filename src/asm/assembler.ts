@@ -7,7 +7,7 @@ import { EmittedRecords } from './emitted';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
 import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
-import { parseProgram, type ListingRow, type SectionDeclaration } from './parser';
+import { parseProgram, type ListingRows, type SectionDeclaration } from './parser';
 import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
 
@@ -50,7 +50,7 @@ export interface AssemblerOutput {
   readonly sections: ImageSection[];
   readonly symbols: Map<string, bigint>;
   readonly entry: bigint;
-  readonly rows: readonly ListingRow[];
+  readonly rows: ListingRows;
   readonly emitted: EmittedRecords;
 }
 
@@ -58,7 +58,7 @@ export class Assembler implements EvalContext, InstructionContext {
   final = false;
   private readonly diagnostics: Diagnostic[];
   private readonly statements: Statement[];
-  private readonly rows: ListingRow[];
+  private readonly rows: ListingRows;
   private readonly symbols = new Map<string, SymbolEntry>();
   private readonly sections: SectionState[];
   private origin: bigint;

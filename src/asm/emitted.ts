@@ -2,7 +2,7 @@
 // offset, size, listing row and column in one Int32Array. The source map and the listing resolve the
 // records against the final sections on demand (most assemblies never read either), so a run does not
 // keep one object, one bigint address and one byte view alive per statement.
-import type { ListingRow } from './parser';
+import type { ListingRows } from './parser';
 import type { SourceMapEntry } from './sourceMap';
 
 /** One emitted statement: its source-map entry, listing row and bytes (undefined for reserved space). */
@@ -41,7 +41,7 @@ export class EmittedRecords {
   }
 
   /** The records in emitting order; file and line come from the listing row, bytes from the section image. */
-  resolve(rows: readonly ListingRow[], sections: readonly PlacedSection[]): Emitted[] {
+  resolve(rows: ListingRows, sections: readonly PlacedSection[]): Emitted[] {
     const out: Emitted[] = new Array(this.count);
     const d = this.data;
     for (let i = 0; i < this.count; i++) {
@@ -49,10 +49,10 @@ export class EmittedRecords {
       const sec = sections[d[p + SECTION]];
       const offset = d[p + OFFSET];
       const size = d[p + SIZE];
-      const row = rows[d[p + ROW]];
+      const row = d[p + ROW];
       const column = d[p + COLUMN];
       out[i] = {
-        address: sec.address + BigInt(offset), size, file: row.file, line: row.line, column: Math.abs(column), row: d[p + ROW],
+        address: sec.address + BigInt(offset), size, file: rows.file(row), line: rows.line(row), column: Math.abs(column), row,
         bytes: column > 0 ? sec.bytes.subarray(offset, offset + size) : undefined,
       };
     }

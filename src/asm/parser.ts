@@ -18,16 +18,38 @@ export interface SectionDeclaration {
   readonly loc: Loc;
 }
 
-export interface ListingRow {
-  readonly file: string;
-  readonly line: number;
-  readonly text: string;
+/**
+ * Every source line read (included files in place), for the listing: file, 1-based line and text per
+ * row, in three parallel arrays rather than one object per row (they live as long as the result).
+ */
+export class ListingRows {
+  private readonly files: string[] = [];
+  private readonly lines: number[] = [];
+  private readonly texts: string[] = [];
+
+  get count(): number {
+    return this.texts.length;
+  }
+  add(file: string, line: number, text: string): void {
+    this.files.push(file);
+    this.lines.push(line);
+    this.texts.push(text);
+  }
+  file(row: number): string {
+    return this.files[row];
+  }
+  line(row: number): number {
+    return this.lines[row];
+  }
+  text(row: number): string {
+    return this.texts[row];
+  }
 }
 
 export interface ParsedProgram {
   readonly statements: Statement[];
   readonly sections: SectionDeclaration[];
-  readonly rows: ListingRow[];
+  readonly rows: ListingRows;
   readonly diagnostics: Diagnostic[];
 }
 
@@ -77,7 +99,7 @@ export function parseProgram(source: string, file: string, options: ParseOptions
 class Parser {
   private readonly statements: Statement[] = [];
   private readonly sections: SectionDeclaration[] = [];
-  private readonly rows: ListingRow[] = [];
+  private readonly rows = new ListingRows();
   private readonly diagnostics: Diagnostic[] = [];
   private readonly defines = new Map<string, Token[]>();
   private readonly repeated = new Map<string, RepeatedLine>();
@@ -100,8 +122,8 @@ class Parser {
     const lines = source.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
-      const row = this.rows.length;
-      this.rows.push({ file, line: i + 1, text });
+      const row = this.rows.count;
+      this.rows.add(file, i + 1, text);
       this.loc = { file, line: i + 1, start: 0, end: text.length, row };
       try {
         this.parseLine(text, file);

@@ -24,4 +24,12 @@ describe('listing and source map', () => {
     expect(lines[3]).toMatch(/^ {6} 000000000010001e (AB){10}- *$/i);
     expect(r.sourceMap.addressToLocation(0x100031n)).toMatchObject({ line: 1, column: 1, size: 50 });
   });
+
+  it('marks where an included file starts and ends, with each file\'s own line numbers', () => {
+    const r = asm('nop\n%include "inc.fred"\nret', { fileName: 'main.fred', readFile: (path) => (path === 'inc.fred' ? 'hlt\n' : undefined) });
+    expect(r.listing.split('\n').map((l) => l.replace(/ +/g, ' ').trim())).toEqual([
+      '1 0000000000100000 90 nop', '2 %include "inc.fred"', '; ---- inc.fred', '1 0000000000100001 F4 hlt', '2', '; ---- main.fred', '3 0000000000100002 C3 ret', '',
+    ]);
+    expect(r.sourceMap.addressToLocation(0x100001n)).toMatchObject({ file: 'inc.fred', line: 1 });
+  });
 });
