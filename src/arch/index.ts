@@ -17,3 +17,4 @@ export * from './paging';
 export * from './ept';
 export * from './constants';
 export * from './instructionDocs';
+export * from './vmxCapabilityMsrs';

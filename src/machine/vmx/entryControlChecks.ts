@@ -3,7 +3,7 @@
 // and §3.8. Only rules reachable with the controls this CPU offers are listed (the allowed-1 checks
 // reject every other control first).
 import { CR4_BITS, ENTRY_INTR_INFO_RESERVED_MASK, ENTRY_INTR_INFO_RESERVED_MASK_NO_NESTED, EPTP_BITS, exceptionHasErrorCode } from '../../arch/index';
-import { EPT_VPID_CAP_BITS, VMX_MISC_BITS } from './capabilities';
+import { EPT_VPID_CAP_BITS, VMX_MISC_BITS } from '../../arch/index';
 import { bitSet, capabilityChecks, EXIT, PIN, PROC, PROC2, physicalAddressCheck, type EntryCheck, type EntryContext } from './entryCheckKit';
 
 const EXEC = '§27.2.1.1';

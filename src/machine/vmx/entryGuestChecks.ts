@@ -3,7 +3,7 @@
 // virtual-8086 mode), including the FRED guest checks of vmx-fred.md §1.11 items 5–7 and the
 // injection checks tied to guest state (§3.8: RFLAGS.IF and blocking for interrupt/NMI injection).
 import { ACCESS_RIGHTS_RESERVED_MASK, CR0_BITS, CR4_BITS, DR6_BITS, INTERRUPTIBILITY_FIELDS, RFLAGS_BITS, VMCS_FIELDS, fieldMasks } from '../../arch/index';
-import { VMX_MISC_BITS } from './capabilities';
+import { VMX_MISC_BITS } from '../../arch/index';
 import { AR, bitSet, canonical, ENTRY, fixedChecks, high32Clear, msrValueChecks, PIN, type EntryCheck, type EntryContext } from './entryCheckKit';
 
 const CRS = '§27.3.1.1';

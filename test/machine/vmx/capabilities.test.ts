@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROL_FIELD_LAYOUTS, CR4_BITS, msrIndex } from '../../../src/arch/index';
-import { capabilityMsr, controlAllowed, vmxCapabilities, VMX_MISC_BITS } from '../../../src/machine/vmx/capabilities';
+import { capabilityMsr, controlAllowed, vmxCapabilities } from '../../../src/machine/vmx/capabilities';
+import { VMX_MISC_BITS } from '../../../src/arch/index';
 
 const fred = vmxCapabilities();
 const bare = vmxCapabilities({ fred: false });
