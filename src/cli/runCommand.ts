@@ -42,6 +42,18 @@ export function jsonRecord(record: TraceRecord): Record<string, unknown> {
   return out;
 }
 
+/** Things the user should know about a run that are not errors (printed on stderr, and in the JSON). */
+export function runNotes(machine: Machine, options: MachineOptions): string[] {
+  const notes: string[] = [];
+  const dropped = machine.devices.apic.droppedWhileDisabled;
+  if (options.interrupts?.length && dropped > 0) {
+    notes.push(`${dropped} external interrupt request(s) from --interrupt were dropped because the local APIC was ` +
+      'software-disabled (IA32_X2APIC_SIVR bit 8 clear), as hardware drops them; enable it with ' +
+      '`mov ecx, IA32_X2APIC_SIVR` / `mov eax, 0x1FF` / `xor edx, edx` / `wrmsr`');
+  }
+  return notes;
+}
+
 /** One readable line per trace record. */
 export function formatRecord(r: TraceRecord): string {
   const at = `[${String(r.icount).padStart(8)}]`;
@@ -206,7 +218,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const json = args.flags.has('--json');
   if (args.flags.has('--trace') && !json) machine.trace.subscribe((r) => io.out(`${formatRecord(r)}\n`));
   const stop = machine.run();
-  if (json) io.out(`${JSON.stringify(runReport(machine, stop, dumps), null, 2)}\n`);
+  const notes = runNotes(machine, options);
+  for (const note of notes) io.err(`fred-lab run: note: ${note}\n`);
+  if (json) io.out(`${JSON.stringify({ ...runReport(machine, stop, dumps), notes }, null, 2)}\n`);
   else {
     if (!args.flags.has('--trace')) io.out(machine.output);
     for (const dump of dumps) {

@@ -103,4 +103,17 @@ describe('fred-lab run', () => {
     expect(doc.stop.message).toMatch(/#UD/);
     expect(doc.trace.at(-1)).toMatchObject({ kind: 'shutdown' });
   });
+
+  test('--interrupt with the APIC software-disabled: the dropped requests are explained on stderr and in the JSON', async () => {
+    const program = file('irq-disabled.fred', [
+      'bits 64', 'org 0x100000', '_start:', '    sti', '.spin:', '    hlt', '    jmp .spin',
+    ].join('\n'));
+    const plain = await run([program, '--interrupt', '0x20@100', '--max-instructions', '1000']);
+    expect(plain.err).toMatch(/note: \d+ external interrupt request\(s\) from --interrupt were dropped .*software-disabled/);
+    const json = JSON.parse((await run([program, '--json', '--interrupt', '0x20@100', '--max-instructions', '1000'])).out);
+    expect(json.notes).toHaveLength(1);
+    expect(json.trace.filter((r: { kind: string }) => r.kind === 'delivery')).toEqual([]);
+    // Without a schedule there is nothing to explain.
+    expect((await run([program, '--max-instructions', '1000'])).err).toBe('');
+  });
 });

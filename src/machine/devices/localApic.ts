@@ -53,6 +53,7 @@ export interface LocalApicState {
   nmiPending: boolean;
   now: number;
   timer: ApicTimerState;
+  droppedWhileDisabled: number;
 }
 
 const gp = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
@@ -212,7 +213,10 @@ export class LocalApic implements InterruptController {
 
   /** Accept a fixed, edge-triggered interrupt into the IRR (an already-set bit coalesces). */
   private accept(vector: number): void {
-    if (!this.softwareEnabled) return;
+    if (!this.softwareEnabled) {
+      this.droppedWhileDisabled++;
+      return;
+    }
     if (vector < 16) {
       this.raiseError(ESR_RECEIVE_ILLEGAL_VECTOR);
       return;
@@ -271,12 +275,19 @@ export class LocalApic implements InterruptController {
     this.nmiPending = true;
   }
 
+  /**
+   * Fixed interrupts dropped because the APIC was software-disabled (SVR bit 8 clear), as hardware
+   * drops them. Front ends report it, so an `--interrupt` schedule that never fires is explained.
+   */
+  droppedWhileDisabled = 0;
+
   save(): LocalApicState {
     return {
       tpr: this.tpr, svr: this.svr, esr: this.esr, pendingErrors: this.pendingErrors,
       icrLow: this.icrLow, icrHigh: this.icrHigh, lvt: [...this.lvt], dcr: this.dcr,
       irr: this.irr.save(), isr: this.isr.save(), tmr: this.tmr.save(),
       nmiPending: this.nmiPending, now: this.now, timer: this.timer.save(),
+      droppedWhileDisabled: this.droppedWhileDisabled,
     };
   }
 
@@ -286,7 +297,7 @@ export class LocalApic implements InterruptController {
     this.icrLow = s.icrLow; this.icrHigh = s.icrHigh; this.dcr = s.dcr;
     this.lvt.splice(0, this.lvt.length, ...s.lvt);
     this.irr.restore(s.irr); this.isr.restore(s.isr); this.tmr.restore(s.tmr);
-    this.nmiPending = s.nmiPending; this.now = s.now;
+    this.nmiPending = s.nmiPending; this.now = s.now; this.droppedWhileDisabled = s.droppedWhileDisabled;
     this.timer.restore(s.timer);
   }
 }
