@@ -74,6 +74,9 @@ export class Assembler implements EvalContext, InstructionContext {
   private pass = 0;
   /** Offset of each statement in the previous pass, and how far the current statement moved since. */
   private previousOffsets: Int32Array = new Int32Array(0);
+  /** Per statement: its size once a layout pass found it final (-1 until then). Later layout passes
+   *  read only this array for it, without touching the statement object. */
+  private finalSizes: Int32Array = new Int32Array(0);
   private shift = 0;
   private readonly emitted = new EmittedRecords();
 
@@ -206,7 +209,20 @@ export class Assembler implements EvalContext, InstructionContext {
     const statements = this.statements;
     if (this.previousOffsets.length !== statements.length) this.previousOffsets = new Int32Array(statements.length);
     const previous = this.previousOffsets;
+    if (this.finalSizes.length !== statements.length) this.finalSizes = new Int32Array(statements.length).fill(-1);
+    const finalSizes = this.finalSizes;
     for (let i = 0; i < statements.length; i++) {
+      if (!emit) {
+        const known = finalSizes[i];
+        if (known >= 0) {
+          // Only statements inside a section get here, and statement i is in the same section every pass.
+          const sec = this.section!;
+          previous[i] = sec.offset;
+          sec.offset += known;
+          if (sec.offset > sec.size) sec.size = sec.offset;
+          continue;
+        }
+      }
       const s = statements[i];
       if (s.k === 'section') {
         this.section = this.sections[s.index];
@@ -221,10 +237,16 @@ export class Assembler implements EvalContext, InstructionContext {
         const size = s.k === 'data' ? (s.one ??= dataSize(s.items, s.unit)) : s.fixed ? s.fixed.length : s.layoutSize;
         if (size >= 0) {
           if (s.size !== size) (s.size = size), (this.changed = true);
+          finalSizes[i] = size;
           sec.offset += size;
           if (sec.offset > sec.size) sec.size = sec.offset;
           continue;
         }
+      }
+      // Fast path for emitting: fixed bytes need no address and no evaluation.
+      if (emit && sec && s.k === 'instr' && s.fixed && !s.times && offset + s.fixed.length <= MAX_SECTION_BYTES) {
+        this.place(s.loc, sec, offset, s.fixed.length, s.fixed);
+        continue;
       }
       this.hereSection = sec;
       this.hereOffset = offset;
@@ -319,12 +341,20 @@ export class Assembler implements EvalContext, InstructionContext {
       this.changed = true;
     }
     if (sec.offset + size > MAX_SECTION_BYTES) throw new AsmError(`section '${sec.decl.name}' grows past ${MAX_SECTION_BYTES} bytes`, s.loc.start, s.loc.end);
+    if (emit) this.place(s.loc, sec, start, size, bytes);
+    else {
+      sec.offset += size;
+      if (sec.offset > sec.size) sec.size = sec.offset;
+    }
+  }
+
+  /** Emitting pass: advances the section past a statement of `size` bytes at `start` and records them. */
+  private place(loc: Loc, sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined): void {
     sec.offset += size;
     if (sec.offset > sec.size) sec.size = sec.offset;
-    if (!emit) return;
     if (bytes && bytes.length) {
       if (sec.nobits) {
-        this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, s.loc);
+        this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
         bytes = undefined;
       } else {
         if (start + bytes.length > sec.bytes.length) {
@@ -338,7 +368,7 @@ export class Assembler implements EvalContext, InstructionContext {
       }
     }
     if (size > 0) {
-      this.emitted.add(sec.index, start, size, s.loc.row, s.loc.start + 1, bytes !== undefined && bytes.length > 0);
+      this.emitted.add(sec.index, start, size, loc.row, loc.start + 1, bytes !== undefined && bytes.length > 0);
     }
   }
 

@@ -30,8 +30,8 @@ const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
 /** Instructions without symbols or relative operands are encoded once, before layout. */
 export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): void {
-  const memos = new Map<number, Map<string, Uint8Array>>();
-  // Statements of a repeated line share their operands (parser.ts), which decide the bytes by themselves.
+  // Statements of a repeated line share their operands (parser.ts), which decide the bytes by themselves
+  // (the parser shares them only under equal text, %define generation, label scope and `default rel`).
   const byOperands = new Map<readonly Operand[], Uint8Array>();
   for (const s of statements) {
     if (s.k !== 'instr' || s.times) continue;
@@ -41,19 +41,10 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
       continue;
     }
     if (!isFixed(s)) continue;
-    let memo = memos.get(s.generation);
-    if (!memo) memos.set(s.generation, (memo = new Map()));
-    const known = memo.get(s.text);
-    if (known) {
-      s.fixed = known;
-      byOperands.set(s.ops, known);
-      continue;
-    }
     try {
       const values = s.ops.map((op) => operandValue(ctx, op));
       const { form, ops } = choose(s, values);
       s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
-      memo.set(s.text, s.fixed);
       byOperands.set(s.ops, s.fixed);
     } catch {
       // Reported (with its position) by the emitting pass.
@@ -190,9 +181,18 @@ function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | unde
   return true;
 }
 
+/** Whether a form list has a relative branch form (cached: `mov` alone has dozens of forms). */
+const HAS_BRANCH = new WeakMap<readonly Form[], boolean>();
+
+function hasBranchForm(forms: readonly Form[]): boolean {
+  let has = HAS_BRANCH.get(forms);
+  if (has === undefined) HAS_BRANCH.set(forms, (has = forms.some((f) => f.branch !== 0)));
+  return has;
+}
+
 function isFixed(s: InstructionStatement): boolean {
   for (const op of s.ops) {
-    if (op.t === 'imm' && (s.forms.some((f) => f.branch) || hasSymbol(op.expr))) return false;
+    if (op.t === 'imm' && (hasBranchForm(s.forms) || hasSymbol(op.expr))) return false;
     if (op.t === 'mem' && (op.base === Register.RIP || op.rel || (op.disp && hasSymbol(op.disp)))) return false;
   }
   return true;

@@ -104,7 +104,6 @@ class Parser {
   private readonly defines = new Map<string, Token[]>();
   private readonly repeated = new Map<string, RepeatedLine>();
   private defineGeneration = 0;
-  private lineText = '';
   private globalLabel = '';
   private currentSection = -1;
   private defaultRel = false;
@@ -152,7 +151,7 @@ class Parser {
     const seen = this.repeated.get(text);
     if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {
       const s = seen.statement;
-      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s.text, s.generation));
+      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times));
       return;
     }
     const statementCount = this.statements.length;
@@ -169,7 +168,6 @@ class Parser {
     if (raw.length === 0) return;
     const tokens = this.substitute(raw, 0);
     if (tokens.length === 0) return;
-    this.lineText = text; // a %define that expands to nothing
     const cur = new Cursor(tokens, text.length);
     this.statementsOf(cur);
   }
@@ -431,10 +429,6 @@ class Parser {
   }
 
   private instruction(cur: Cursor, times: Expr | undefined, start: number): void {
-    const first = cur.pos;
-    // The same tokens at the same columns parse to the same symbol-free operands: reuse them.
-    // Raw text from the first token: with the %define generation, equal texts mean equal tokens and columns.
-    const text = this.lineText.slice(cur.tokens[first].start);
     let lock = false;
     let rep = RepPrefixKind.None;
     let operandSize = 0;
@@ -470,7 +464,7 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times, text, this.defineGeneration));
+    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times));
   }
 
   private operand(cur: Cursor): Operand {
@@ -522,9 +516,9 @@ class Parser {
 
 /** One object shape for every instruction statement (the layout loop stays monomorphic). */
 function instructionStatement(
-  loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined, text: string, generation: number,
+  loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
 ): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, text, generation, fixed: undefined, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
+  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
 }
 
 export function hasSymbol(e: Expr): boolean {

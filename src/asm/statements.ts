@@ -32,10 +32,6 @@ export interface InstructionStatement {
   /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
   readonly operandSize: number;
   readonly times: Expr | undefined;
-  /** Source text from the mnemonic (or prefix) on, and the %define generation it was read in: fixed
-   *  instructions with equal text and generation encode equally. */
-  readonly text: string;
-  readonly generation: number;
   /** Bytes known at parse time (no symbols, no relative operands). */
   fixed: Uint8Array | undefined;
   /** Size of one repetition once layout knows it cannot change (-1 until then): later layout passes
