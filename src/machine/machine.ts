@@ -42,7 +42,7 @@ export interface MachineOptions {
   interpretOnly?: boolean;
 }
 
-export type StopReasonKind = 'halted' | 'debugExit' | 'shutdown' | 'instructionLimit' | 'unimplemented' | 'hostError' | 'breakpoint' | 'step';
+export type StopReasonKind = 'halted' | 'debugExit' | 'shutdown' | 'instructionLimit' | 'unimplemented' | 'hostError' | 'breakpoint' | 'step' | 'watchpoint';
 
 export interface StopReason {
   reason: StopReasonKind;
@@ -52,6 +52,8 @@ export interface StopReason {
   icount: number;
   /** debugExit: the code written to port 0xF4. */
   exitCode?: number;
+  /** watchpoint: the write that hit a debugger data breakpoint (setDataWatches) and the instruction that made it. */
+  write?: { address: bigint; size: number; rip: bigint };
 }
 
 export class MemoryAccessError extends Error {
@@ -299,7 +301,7 @@ export class Machine {
     const c = this.cpu;
     const flags = c.flags;
     const tf = (c.flags & TF) !== 0; // TF is not a lazy status bit: `flags` holds it exactly
-    const debugArmed = this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0;
+    const debugArmed = this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0 || this.mmu.debugWatch.length > 0;
     const shadowed = c.shadow;
     const single = stepping || tf || debugArmed || shadowed;
     const budget = Math.min(limit, Math.max(this.nextDeviceEvent(), c.icount + 1)) - c.icount;
@@ -309,6 +311,8 @@ export class Machine {
     }
     this.mmu.codeWritten = false;
     this.mmu.watchHits = 0;
+    this.mmu.debugWatchHit = undefined;
+    const insnRip = c.rip;
     c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
     const count = c.icount;
     try {
@@ -330,6 +334,11 @@ export class Machine {
       if (tf) dr6 |= 1 << 14;
       if (c.pendingDebug) { dr6 = c.pendingDebug < 0 ? 0 : dr6 | c.pendingDebug; c.pendingDebug = 0; } // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
       if (dr6) this.deliverDebug(dr6, c.rip);
+      const hit = this.mmu.debugWatchHit;
+      if (hit && !stepping) {
+        const write = { address: fromLinear(hit.address), size: hit.size, rip: fromLinear(insnRip) };
+        this.pendingStop = { reason: 'watchpoint', message: `data breakpoint: write of ${hit.size} byte${hit.size === 1 ? '' : 's'} at 0x${write.address.toString(16)} by 0x${write.rip.toString(16)}`, rip: 0n, icount: 0, write };
+      }
     }
   }
 
@@ -459,6 +468,12 @@ export class Machine {
   removeBreakpoint(address: bigint): void {
     this.translator.breakpoints.delete(toLinear(address));
     this.translator.flush();
+  }
+
+  /** Debugger data breakpoints on linear memory: a write overlapping one stops the run ('watchpoint') after the writing instruction. */
+  setDataWatches(watches: readonly { address: bigint; length: number }[]): void {
+    this.mmu.debugWatch = watches.map((w) => ({ address: toLinear(w.address), length: w.length }));
+    this.cpu.syncPrivilege();
   }
 
   /** The next run/step starts by executing the instruction at a breakpoint instead of stopping there. */

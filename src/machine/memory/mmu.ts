@@ -20,6 +20,12 @@ export interface WatchPoint {
   rw: number;
 }
 
+/** A debugger data breakpoint (src/debug): a write overlapping it stops the run after the instruction (no DR6 bits, no #DB). */
+export interface DebugWatch {
+  address: number;
+  length: number;
+}
+
 export class Mmu {
   readonly tag = new Float64Array(TLB_SIZE).fill(NaN);
   /** Physical frame addresses (RAM is at most 256 MiB, so int32 holds them; entries outside RAM have no permissions). */
@@ -38,6 +44,10 @@ export class Mmu {
   watch: WatchPoint[] = [];
   /** DR6 B0–B3 bits hit by data breakpoints since the last instruction boundary. */
   watchHits = 0;
+  /** Debugger data breakpoints; while any is set every access takes the slow path. */
+  debugWatch: DebugWatch[] = [];
+  /** The first write of the current instruction that hit a debugger data breakpoint (the machine resets it). */
+  debugWatchHit: { address: number; size: number } | undefined = undefined;
   ctl: PagingControls = { cr3: 0, wp: true, nxe: true, smep: false, smap: false };
   /** Set when a write hit a page with code on it (the running block must end). */
   codeWritten = false;
@@ -60,7 +70,7 @@ export class Mmu {
     this.user = user;
     this.alignmentCheck = alignmentCheck;
     this.acFlag = acFlag;
-    const slow = alignmentCheck || this.watch.length > 0;
+    const slow = alignmentCheck || this.watch.length > 0 || this.debugWatch.length > 0;
     this.rNeed = slow ? 0 : user ? R_USR : R_SUP;
     this.wNeed = slow ? 0 : user ? W_USR : W_SUP;
     this.xNeed = user ? X_USR : X_SUP;
@@ -206,6 +216,9 @@ export class Mmu {
       const byte = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
       this.mem.write8(pas[k], byte);
     }
+    if (this.debugWatch.length !== 0 && this.debugWatchHit === undefined && this.debugWatch.some((w) => a < w.address + w.length && w.address < a + size)) {
+      this.debugWatchHit = { address: a, size };
+    }
   }
 
   /** Instruction fetch of `length` bytes (decoder): checks execute permission page by page. */
@@ -239,7 +252,7 @@ export class Mmu {
     const saved = [this.user, this.rNeed, this.wNeed, this.implicit] as const;
     this.user = false;
     this.implicit = true;
-    this.rNeed = this.alignmentCheck || this.watch.length ? 0 : R_SUP;
+    this.rNeed = this.alignmentCheck || this.watch.length || this.debugWatch.length ? 0 : R_SUP;
     this.wNeed = this.rNeed ? W_SUP : 0;
     try {
       return body();
