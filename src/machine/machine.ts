@@ -334,7 +334,7 @@ export class Machine {
       if (tf) dr6 |= 1 << 14;
       if (c.pendingDebug) { dr6 = c.pendingDebug < 0 ? 0 : dr6 | c.pendingDebug; c.pendingDebug = 0; } // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
       if (dr6) this.deliverDebug(dr6, c.rip);
-      const hit = this.mmu.debugWatchHit;
+      const hit = this.mmu.debugWatchHit as Mmu['debugWatchHit']; // set by the block's writes (TS narrowed it to undefined above)
       if (hit && !stepping) {
         const write = { address: fromLinear(hit.address), size: hit.size, rip: fromLinear(insnRip) };
         this.pendingStop = { reason: 'watchpoint', message: `data breakpoint: write of ${hit.size} byte${hit.size === 1 ? '' : 's'} at 0x${write.address.toString(16)} by 0x${write.rip.toString(16)}`, rip: 0n, icount: 0, write };
