@@ -11,7 +11,7 @@ import { deliveryLabel } from './eventStack';
 
 export const IA32_FRED_CONFIG = msrIndex('IA32_FRED_CONFIG');
 
-type HitTest = { op: '==' | '>=' | '>' | '%'; n: number };
+export type HitTest = { op: '==' | '>=' | '>' | '%'; n: number };
 
 interface UserBreakpoint {
   id: number;
@@ -49,7 +49,7 @@ export interface BreakpointHit {
 /** A trace record that should stop the machine at `address` (the handler's first instruction or the return target). */
 export interface EventTrigger {
   address: bigint;
-  reason: 'function breakpoint' | 'exception';
+  reason: 'function breakpoint' | 'exception' | 'data breakpoint';
   description: string;
   ids: number[];
 }
@@ -67,13 +67,13 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
 
 const FILTER_TYPES: Record<string, number[]> = { hardwareException: [3], softwareEvent: [4, 5, 6], externalInterrupt: [0], nmi: [2], syscall: [7] };
 
-function parseHitCondition(text: string): HitTest | undefined {
+export function parseHitCondition(text: string): HitTest | undefined {
   const m = /^\s*(>=|>|==|%)?\s*(\d+)\s*$/.exec(text);
   if (!m || Number(m[2]) === 0) return undefined;
   return { op: (m[1] ?? '==') as HitTest['op'], n: Number(m[2]) };
 }
 
-function hitTestPasses(t: HitTest | undefined, hits: number): boolean {
+export function hitTestPasses(t: HitTest | undefined, hits: number): boolean {
   if (!t) return true;
   switch (t.op) {
     case '==': return hits === t.n;

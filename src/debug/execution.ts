@@ -10,6 +10,7 @@ import { Breakpoints, IA32_FRED_CONFIG, type EventTrigger } from './breakpoints'
 import { EventStack } from './eventStack';
 import { History } from './history';
 import { decodeAt, isNearReturn, stepsOver } from './disassembly';
+import { DataBreakpoints } from './dataBreakpoints';
 
 /** Instructions per run slice; a slice also ends at the next snapshot. */
 const SLICE = 250_000;
@@ -18,7 +19,7 @@ const NEAR_CHECKPOINT = 2_000;
 /** Yield to the event loop at least this often while running (pause latency). */
 const YIELD_MS = 15;
 
-export type StoppedReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause' | 'goto';
+export type StoppedReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
 
 export type Outcome =
   | { kind: 'stopped'; reason: StoppedReason; description: string; ids?: number[]; text?: string }
@@ -40,6 +41,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export class Execution {
   readonly events = new EventStack();
   readonly history: History;
+  /** Data breakpoints: memory writes (the machine's watch hook) and MSR writes (msrWrite records). */
+  readonly data: DataBreakpoints;
   pauseRequested = false;
   /** The run ended (halt, debug exit, shutdown, limit, …): further resumes report it again. */
   ended: StopReason | undefined;
@@ -58,6 +61,7 @@ export class Execution {
     snapshotInterval?: number,
   ) {
     this.history = new History(machine, snapshotInterval);
+    this.data = new DataBreakpoints(machine);
     machine.trace.subscribe((r) => this.onRecord(r));
   }
 
@@ -75,11 +79,21 @@ export class Execution {
       if (changed.length) this.hooks.breakpointsChanged(changed);
     }
     if (this.fired) return;
-    const trigger = this.breakpoints.matchRecord(r) ?? (this.stepTrap && r.kind === 'delivery' ? { address: r.entryRip, reason: 'step' as const, description: 'Step into the event handler', ids: [] } : undefined);
+    const trigger = this.breakpoints.matchRecord(r) ?? this.msrDataTrigger(r) ?? (this.stepTrap && r.kind === 'delivery' ? { address: r.entryRip, reason: 'step' as const, description: 'Step into the event handler', ids: [] } : undefined);
     if (trigger) {
       this.fired = trigger;
       this.armTemp(trigger.address);
     }
+  }
+
+  /** An MSR data breakpoint: stop after the WRMSR (the machine runs WRMSR as a block of its own, so RIP is at it). */
+  private msrDataTrigger(r: TraceRecord): EventTrigger | undefined {
+    if (r.kind !== 'msrWrite' || this.data.size === 0) return undefined;
+    const ids = this.data.decide(this.data.msrHits(r), this.evaluate, this.hooks.log);
+    if (!ids.length) return undefined;
+    const rip = this.machine.getRip();
+    const next = BigInt.asUintN(64, rip + BigInt(decodeAt(this.machine, rip).length));
+    return { address: next, reason: 'data breakpoint', description: `Data breakpoint: ${r.name} ← 0x${r.value.toString(16)} by 0x${rip.toString(16)}`, ids };
   }
 
   private armTemp(address: bigint): void {
@@ -147,7 +161,10 @@ export class Execution {
           const event = this.firedOutcome();
           if (event) return event;
         }
-        if (stop.reason === 'breakpoint') {
+        if (stop.reason === 'watchpoint') {
+          const ids = stop.write ? this.data.decide(this.data.memoryHits(stop.write.address, stop.write.size), this.evaluate, this.hooks.log) : [];
+          if (ids.length) return { kind: 'stopped', reason: 'data breakpoint', description: `Paused on ${stop.message}`, ids, text: stop.message };
+        } else if (stop.reason === 'breakpoint') {
           if (target && this.machine.getRip() === target.address && target.accept()) return { kind: 'stopped', reason: 'step', description: 'Step' };
           const user = this.userBreakpointOutcome();
           if (user) return user;
@@ -248,7 +265,7 @@ export class Execution {
         this.machine.resumeOverBreakpoint();
         const stop = this.machine.run(Math.min(icount - this.machine.icount, Math.max(0, this.history.nextAt - this.machine.icount)));
         if (stop.reason === 'instructionLimit') this.history.maybeSnapshot();
-        else if (stop.reason !== 'breakpoint') break;
+        else if (stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint') break;
       }
     } finally {
       this.replaying = false;
@@ -310,6 +327,7 @@ export class Execution {
     try {
       while (this.machine.icount < end) {
         const stop = this.machine.run(end - this.machine.icount);
+        if (stop.reason === 'watchpoint') continue;
         if (stop.reason !== 'breakpoint') break;
         const rip = this.machine.getRip();
         if (this.breakpoints.stopsAt(rip, this.evaluate)) last = { icount: this.machine.icount, rip };

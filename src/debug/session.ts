@@ -9,7 +9,7 @@ import {
   TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { MSRS } from '../arch/index';
+import { MSRS, msrByName } from '../arch/index';
 import { createMachine, type Machine } from '../machine/machine';
 import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { CONSOLE_COMMANDS, CONSOLE_HELP, examine, infoFred } from './console';
@@ -18,6 +18,7 @@ import { stackLevels, timeline } from './fredViews';
 import { disassembleAround, readPrefix } from './disassembly';
 import { deliveryLabel } from './eventStack';
 import { Execution, type Outcome } from './execution';
+import { dataId, describeTarget, memoryTarget, msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
 import { ExpressionError, REGISTER_NAMES, evaluateExpression, machineContext } from './expressions';
 import { checkLaunchArguments, type LaunchConfig } from './launchConfig';
 import { loadProgram, symbolize, type LoadedProgram } from './program';
@@ -46,6 +47,7 @@ interface BreakpointRequests {
   source: Map<string, DebugProtocol.SourceBreakpoint[]>;
   functions: DebugProtocol.FunctionBreakpoint[];
   instructions: DebugProtocol.InstructionBreakpoint[];
+  data: DebugProtocol.DataBreakpoint[];
   filters: string[] | undefined;
 }
 
@@ -54,7 +56,7 @@ export class FredDebugSession extends LoggingDebugSession {
   private running = false;
   private configured = false;
   private lastStop: Outcome | undefined;
-  private requests: BreakpointRequests = { source: new Map(), functions: [], instructions: [], filters: undefined };
+  private requests: BreakpointRequests = { source: new Map(), functions: [], instructions: [], data: [], filters: undefined };
   /** Ends every pending run (disconnect, terminate, restart). */
   private generation = 0;
 
@@ -87,6 +89,8 @@ export class FredDebugSession extends LoggingDebugSession {
       supportsBreakpointLocationsRequest: true,
       supportsExceptionInfoRequest: true,
       supportsTerminateRequest: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
     };
     this.sendResponse(response);
@@ -177,6 +181,7 @@ export class FredDebugSession extends LoggingDebugSession {
     for (const [path, list] of this.requests.source) s.breakpoints.setSource(path, list);
     s.breakpoints.setFunction(this.requests.functions);
     s.breakpoints.setInstruction(this.requests.instructions);
+    s.execution.data.set(this.requests.data);
     if (this.requests.filters) s.breakpoints.setExceptionFilters(this.requests.filters);
   }
 
@@ -402,6 +407,37 @@ export class FredDebugSession extends LoggingDebugSession {
     if (!s) return;
     this.requests.instructions = args.breakpoints;
     response.body = { breakpoints: s.breakpoints.setInstruction(args.breakpoints) };
+    this.sendResponse(response);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const s = this.session(response);
+    if (!s) return;
+    let target: DataTarget | string;
+    if (args.variablesReference) target = s.variables.dataTarget(args.variablesReference, args.name);
+    else if (!args.asAddress && msrByName(args.name.trim())) {
+      const name = msrByName(args.name.trim())!.name;
+      target = msrWriteIsTraced(name) ? { kind: 'msr', name } : `writes to ${name} are not on the trace (only the FRED MSRs, IA32_STAR and IA32_KERNEL_GS_BASE are)`;
+    } else {
+      try {
+        const ctx = machineContext(s.machine, s.program.result.image.symbols);
+        target = memoryTarget(args.name, (text) => evaluateExpression(text, ctx), s.program.result.image.symbols, args.bytes, args.asAddress);
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        target = error.message;
+      }
+    }
+    response.body = typeof target === 'string'
+      ? { dataId: null, description: target }
+      : { dataId: dataId(target), description: describeTarget(target), accessTypes: ['write'], canPersist: true };
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    const s = this.session(response);
+    if (!s) return;
+    this.requests.data = args.breakpoints;
+    response.body = { breakpoints: s.execution.data.set(args.breakpoints) };
     this.sendResponse(response);
   }
 

@@ -14,6 +14,7 @@ import type { Machine } from '../machine/machine';
 import type { DeliveryRecord } from '../machine/trace';
 import { loadLittleEndian } from './expressions';
 import { eventName } from './eventStack';
+import { msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
 
 type Container =
   | { kind: 'registers' }
@@ -183,6 +184,25 @@ export class Variables {
           return this.variable(name, hex64(v), extra);
       }
     })];
+  }
+
+  /**
+   * What `name` in container `reference` can be watched as (dataBreakpointInfo): an MSR of the FRED,
+   * MSRs or Control registers scope, or an Event frame slot (memory). Other variables: a reason.
+   */
+  dataTarget(reference: number, name: string): DataTarget | string {
+    const c = this.handles.get(reference);
+    if (!c) return `variable container ${reference} no longer exists`;
+    if (c.kind === 'fred' || c.kind === 'msrs' || (c.kind === 'control' && name === 'IA32_EFER')) {
+      const def = msrByName(name);
+      if (!def) return `${name} is not an MSR`;
+      return msrWriteIsTraced(def.name) ? { kind: 'msr', name: def.name } : `writes to ${def.name} are not on the trace (only the FRED MSRs, IA32_STAR and IA32_KERNEL_GS_BASE are)`;
+    }
+    if (c.kind === 'eventFrame') {
+      const slot = FRED_FRAME_SLOTS.find((s) => name === `+${hex(s.offset)} ${s.name}`);
+      if (c.delivery.mechanism === 'fred' && slot) return { kind: 'memory', address: c.delivery.frameAddress + BigInt(slot.offset), bytes: 8 };
+    }
+    return `${name} is not memory or a traced MSR: watch an address in the Watch view ([rsp+8], dword [label]) instead`;
   }
 
   /** Write a register or an MSR; the parent container says which. Returns the new display value. */
