@@ -159,6 +159,12 @@ export const smoke = {
       await shot('paused-on-entry');
     });
 
+    await step('Variables view shows the FRED scope with its variables while paused', async () => {
+      const rows = await scopeVariables(page, 'FRED', 'IA32_FRED_CONFIG');
+      console.log(`    FRED scope: ${rows.slice(0, 3).join(' | ')}`);
+      await shot('variables-fred');
+    });
+
     await step(`continue stops at the breakpoint on line ${sampleLine}`, async () => {
       await page.locator('.debug-toolbar .action-label.codicon-debug-continue').click();
       const callStack = page.locator('.debug-call-stack');
@@ -180,4 +186,39 @@ async function problemOnLine(page, text, line) {
     throw new Error(`Problems row for '${text}' is not on line ${line}: "${rowText}" / aria-label "${aria}"`);
   }
   return rowText;
+}
+
+/**
+ * Expand the Variables pane and the scope `scope` in it, wait for a variable named `first…`, and
+ * return the scope's variable rows as their aria-labels ("name, value …"). VS Code expands the first
+ * scope (Registers) by itself, and the list is virtualized: its rows push the other scopes out of
+ * the DOM, so every other expanded scope is collapsed first.
+ */
+async function scopeVariables(page, scope, first) {
+  const header = page.locator('.pane-header', { hasText: 'Variables' }).first();
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  const view = page.locator('.debug-variables');
+  const scopes = view.locator('.monaco-list-row[aria-level="1"]');
+  try {
+    await scopes.first().waitFor({ timeout: 20_000 });
+  } catch {
+    throw new Error(`the Variables view is empty while paused; rows: ${JSON.stringify(await view.locator('.monaco-list-row').allInnerTexts())}`);
+  }
+  for (let k = 0; k < 10; k++) {
+    const open = view.locator('.monaco-list-row[aria-level="1"][aria-expanded="true"]').filter({ hasNotText: new RegExp(`^\\s*${scope}\\s*$`) });
+    if ((await open.count()) === 0) break;
+    await open.first().click();
+  }
+  const scopeRow = scopes.filter({ hasText: new RegExp(`^\\s*${scope}\\s*$`) }).first();
+  try {
+    await scopeRow.waitFor({ timeout: 10_000 });
+  } catch {
+    throw new Error(`the Variables view shows no scope '${scope}' while paused; scopes: ${JSON.stringify(await scopes.allInnerTexts())}`);
+  }
+  if ((await scopeRow.getAttribute('aria-expanded')) !== 'true') await scopeRow.click();
+  const variable = view.locator(`.monaco-list-row[aria-label^="${first}"]`).first();
+  await variable.waitFor({ timeout: 20_000 });
+  const labels = await view.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  const at = labels.findIndex((l) => l.startsWith(first));
+  return labels.slice(at);
 }
