@@ -17,6 +17,10 @@ import { walk, ACCESS_READ } from './memory/paging';
 import { takeSnapshot, restoreSnapshot, SnapshotStore, type MachineSnapshot } from './snapshot';
 import { readMsr } from './cpu/exec/msr';
 import type { PortSize } from './devices/types';
+import type { VmExitRecord } from './trace';
+import { VmxMonitor, type MonitorStopKind, type VmxMonitorState } from './vmx/monitor';
+import { VmExit } from './vmx/exitSignal';
+import type { VmxPolicy } from './vmx/policy';
 
 export interface LoadableImage {
   readonly sections: readonly { readonly address: bigint; readonly bytes: Uint8Array; readonly size: number; readonly user: boolean; readonly writable: boolean; readonly executable: boolean }[];
@@ -34,15 +38,22 @@ export interface MachineOptions {
   loads?: { address: bigint; bytes: Uint8Array }[];
   /** External interrupt schedules (`--interrupt VECTOR@EVERY`). */
   interrupts?: { vector: number; every: number }[];
-  /** The VMX monitor arrives in a later issue: only bare metal (false/undefined) runs for now. */
-  vmx?: boolean;
+  /**
+   * The VMX monitor's policy (DEFAULT_VMX_POLICY for KVM v9): the guest runs in VMX non-root operation
+   * and the first VM entry happens in the constructor. undefined or false: bare metal.
+   */
+  vmx?: VmxPolicy | false;
   /** Executions of a block before it is recompiled optimized (default 4; 0 = optimize at once). */
   optimizeAfter?: number;
   /** Run every instruction as its own block (the reference "interpreter" mode). */
   interpretOnly?: boolean;
 }
 
-export type StopReasonKind = 'halted' | 'debugExit' | 'shutdown' | 'instructionLimit' | 'unimplemented' | 'hostError' | 'breakpoint' | 'step' | 'watchpoint';
+export type StopReasonKind = 'halted' | 'debugExit' | 'shutdown' | 'instructionLimit' | 'unimplemented' | 'hostError' | 'breakpoint' | 'step' | 'watchpoint'
+  /** Stopped at a VM exit (stopAtVmExit) or at an exit the monitor cannot handle. */
+  | 'vmexit'
+  /** A VM entry failed its checks (the message names the check, the field and its value). */
+  | 'vmentryFailure';
 
 export interface StopReason {
   reason: StopReasonKind;
@@ -50,7 +61,7 @@ export interface StopReason {
   message: string;
   rip: bigint;
   icount: number;
-  /** debugExit: the code written to port 0xF4. */
+  /** debugExit: the code written to port 0xF4 (or RBX of hypercall 1). */
   exitCode?: number;
   /** watchpoint: the write that hit a debugger data breakpoint (setDataWatches) and the instruction that made it. */
   write?: { address: bigint; size: number; rip: bigint };
@@ -72,6 +83,10 @@ export class Machine {
   readonly devices: StandardDevices;
   readonly translator: Translator;
   readonly snapshots = new SnapshotStore();
+  /** The VMX monitor when the guest runs under it (MachineOptions.vmx); undefined on bare metal. */
+  readonly vmx: VmxMonitor | undefined;
+  /** Called with every VM exit; true stops the run right after the exit is recorded, before it is handled. */
+  stopAtVmExit: ((exit: VmExitRecord) => boolean) | undefined = undefined;
   private outputText = '';
   private lineBuffer = '';
   private pendingStop: StopReason | undefined;
@@ -109,6 +124,24 @@ export class Machine {
     this.translator.interpretOnly = options.interpretOnly ?? false;
     this.translator.optimizeAfter = options.optimizeAfter ?? 4;
     this.boot(image, options);
+    this.vmx = options.vmx ? new VmxMonitor({
+      cpu: this.cpu, mmu: this.mmu, apic: this.devices.apic, trace: this.trace, memoryBytes: this.mem.size,
+      stopAtVmExit: (record) => this.stopAtVmExit?.(record) === true,
+      requestStop: (reason, message, exitCode) => this.requestStop(reason, message, exitCode),
+      hypercallOutput: (text) => this.hypercallOutput(text),
+      translationsChanged: () => this.translator.flush(),
+    }, options.vmx) : undefined;
+  }
+
+  private requestStop(reason: MonitorStopKind, message: string, exitCode?: number): void {
+    this.flushOutput();
+    this.pendingStop = { reason, message, rip: 0n, icount: 0, ...(exitCode === undefined ? {} : { exitCode }) };
+  }
+
+  private hypercallOutput(text: string): void {
+    this.flushOutput();
+    this.outputText += text;
+    this.trace.emit({ kind: 'output', icount: this.cpu.icount, device: 'hypercall', text });
   }
 
   private readonly extraSchedules: InterruptSchedule[];
@@ -258,6 +291,8 @@ export class Machine {
     try {
       let resume = this.resumeFromBreakpoint || stepping;
       this.resumeFromBreakpoint = false;
+      const vmx = this.vmx;
+      if (vmx !== undefined && this.pendingStop === undefined) vmx.resume(); // handle a VM exit the last run stopped at
       for (;;) {
         if (this.pendingStop) {
           const s = { ...this.pendingStop, rip: fromLinear(c.rip), icount: c.icount };
@@ -268,10 +303,14 @@ export class Machine {
         this.advanceDevices();
         const before = c.icount;
         const ripBefore = c.rip;
-        this.acceptEvents();
+        if (vmx === undefined) this.acceptEvents();
+        else {
+          vmx.acceptEvents(); // interrupts reach the guest by injection (monitor.ts)
+          if (this.pendingStop) continue;
+        }
         if (stepping && c.rip !== ripBefore) return this.stop('step', 'event delivered');
         if (c.halted) {
-          if (c.interruptsEnabled || this.nmiPending) {
+          if (c.interruptsEnabled || this.nmiPending || vmx?.nmiPending) {
             const next = this.nextDeviceEvent();
             if (next === Infinity && !this.nmiPending) return this.stop('halted', `HLT with interrupts enabled and no interrupt source at 0x${fromLinear(c.rip - 1).toString(16)}`);
             c.icount = Math.min(Math.max(c.icount, next), limit);
@@ -281,7 +320,12 @@ export class Machine {
         }
         if (!resume && this.translator.breakpoints.size !== 0 && this.translator.breakpoints.has(c.rip)) return this.stop('breakpoint', `breakpoint at 0x${fromLinear(c.rip).toString(16)}`);
         resume = false;
-        this.runOne(limit, stepping);
+        try {
+          this.runOne(limit, stepping);
+        } catch (error) {
+          if (!(error instanceof VmExit) || vmx === undefined) throw error;
+          vmx.exit(error); // recorded, handled and entered again (or stopped: pendingStop)
+        }
         if (stepping && c.icount > before) return this.stop('step', 'stepped');
       }
     } catch (error) {
@@ -485,7 +529,7 @@ export class Machine {
 
   snapshot(): MachineSnapshot {
     this.flushOutput();
-    return takeSnapshot(this, this.snapshots, { output: this.outputText, nmiPending: this.nmiPending, extra: this.extraSchedules.map((s) => s.save()) });
+    return takeSnapshot(this, this.snapshots, { output: this.outputText, nmiPending: this.nmiPending, extra: this.extraSchedules.map((s) => s.save()), vmx: this.vmx?.save() });
   }
 
   restore(snapshot: MachineSnapshot): void {
@@ -494,6 +538,7 @@ export class Machine {
     this.lineBuffer = '';
     this.nmiPending = extra.nmiPending;
     this.extraSchedules.forEach((s, i) => s.restore(extra.extra[i]));
+    if (this.vmx && extra.vmx) this.vmx.restore(extra.vmx as VmxMonitorState);
     this.pendingStop = undefined;
   }
 

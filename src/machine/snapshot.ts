@@ -26,6 +26,8 @@ export interface SnapshotExtra {
   output: string;
   nmiPending: boolean;
   extra: unknown[];
+  /** The VMX monitor's state (VmxMonitor.save: fresh copies, never mutated afterwards). */
+  vmx?: unknown;
 }
 
 interface CpuSnapshot {
@@ -73,7 +75,7 @@ export function takeSnapshot(machine: Machine, store: SnapshotStore, extra: Snap
     },
     devices: machine.devices.save(),
     traceLength: machine.trace.records.length,
-    extra: { ...extra, extra: structuredClone(extra.extra) },
+    extra: { ...extra, extra: structuredClone(extra.extra), vmx: extra.vmx },
   };
 }
 
@@ -125,5 +127,5 @@ export function restoreSnapshot(machine: Machine, store: SnapshotStore, snap: Ma
   machine.devices.restore(snap.devices as ReturnType<Machine['devices']['save']>);
   machine.trace.truncateAfter(snap.icount);
   machine.trace.records.length = Math.min(machine.trace.records.length, snap.traceLength);
-  return { ...snap.extra, extra: structuredClone(snap.extra.extra) };
+  return { ...snap.extra, extra: structuredClone(snap.extra.extra), vmx: snap.extra.vmx };
 }

@@ -30,7 +30,8 @@ export interface DeliveryRecord extends TraceBase {
   /** Linear address of the frame's lowest byte (the new RSP). */
   readonly frameAddress: bigint;
   readonly entryRip: bigint;
-  readonly injected: boolean;
+  /** Delivered by VM entry (event injection). */
+  readonly injected?: boolean;
 }
 
 export interface ReturnRecord extends TraceBase {

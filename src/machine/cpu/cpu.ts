@@ -7,6 +7,7 @@ import { AC, IF } from './flags';
 import { CpuState, CS } from './state';
 import { CpuFault } from '../events/fault';
 import type { DecodedInsn } from './decode';
+import type { VmxIntercepts } from '../vmx/exitSignal';
 import { INTEGER_HELPERS, type Helper } from './exec/integer';
 import { STRING_HELPERS } from './exec/strings';
 import { SYSTEM_HELPERS, farBranch } from './exec/system';
@@ -31,6 +32,10 @@ export class Cpu extends CpuState {
   pendingDebug = 0;
   /** IA32_TSC = icount + tscOffset. */
   tscOffset = 0n;
+  /** Set while the guest runs in VMX non-root operation (docs/vmx.md); undefined on bare metal. */
+  vmx: VmxIntercepts | undefined = undefined;
+  /** The delivery in progress was injected by VM entry (DeliveryRecord.injected). */
+  injectedDelivery = false;
   /** Called when linear→physical translations may have changed (the machine drops translated code). */
   onTranslationChange: () => void = () => {};
   /** Called after a write to DR0–DR7 (the machine re-arms breakpoints). */

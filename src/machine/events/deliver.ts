@@ -9,6 +9,7 @@ import { CpuFault, DF } from './fault';
 import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCEPTION, type MachineEvent } from './event';
 import { fredEnabled } from './fredState';
 import { deliverIdt } from './idt';
+import { EXIT, VmExit } from '../vmx/exitSignal';
 
 /** The processor shut down (triple fault); `reason` names the chain of events. */
 export class Shutdown {
@@ -30,21 +31,51 @@ function instructionRip(ev: MachineEvent): number {
   return ev.rip - ev.instructionLength;
 }
 
-export function deliverEvent(c: Cpu, event: MachineEvent): void {
+/** The event being delivered as the VM-exit recording sees it (IDT-vectoring information). */
+function delivering(ev: MachineEvent, nested: boolean): { type: MachineEvent['type']; vector: number; errorCode?: number; instructionLength: number; nested: boolean; eventData: bigint } {
+  return { type: ev.type, vector: ev.vector, errorCode: ev.errorCode, instructionLength: ev.instructionLength, nested, eventData: ev.eventData };
+}
+
+export interface DeliveryOptions {
+  /** The first attempt is a nested exception (VM-entry interruption information bit 13). */
+  nested?: boolean;
+  /** The event is injected by VM entry (DeliveryRecord.injected; it cannot exit through the exception bitmap). */
+  injected?: boolean;
+}
+
+export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOptions): void {
   let ev = event;
-  let nested = false;
+  let nested = options?.nested ?? false;
+  let previous: MachineEvent | undefined;
+  let previousNested = false;
   // The chain of events in words is only needed for a triple fault: built in the fault path.
   let chain: string[] | undefined;
+  const vmx = c.vmx;
   for (let attempt = 0; ; attempt++) {
+    // VMX non-root: an exception may exit through the exception bitmap (SDM Vol. 3C §26.2); raised
+    // while delivering an earlier event, the exit records that event as IDT-vectoring information.
+    // An event injected by VM entry never exits itself (§27.6).
+    if (vmx !== undefined && ev.type !== 0 && ev.type !== 2 && ev.type !== 4 && ev.type !== 7 && !(attempt === 0 && options?.injected)) {
+      const payload = ev.vector === 14 ? BigInt(ev.address ?? 0) : ev.vector === 1 ? ev.eventData : 0n;
+      const exit = vmx.exception(ev.type, ev.vector, ev.errorCode, nested, payload, ev.instructionLength);
+      // Not during delivery: the first attempt, or the #DF that delivery produced (SDM §28.2.4).
+      if (exit) throw previous && !(ev.type === HARDWARE_EXCEPTION && ev.vector === DF) ? exit.during(delivering(previous, previousNested)) : exit;
+    }
     try {
       if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
+      c.injectedDelivery = attempt === 0 && options?.injected === true;
       if (fredEnabled(c)) {
         if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
         fredMechanism(c, ev, nested);
       } else deliverIdt(c, ev, nested);
+      c.injectedDelivery = false;
       c.halted = false; // a delivered event ends the HLT state (SDM Vol. 2A HLT)
       return;
     } catch (error) {
+      c.injectedDelivery = false;
+      // A VM exit in the middle of the delivery (EPT violation on the stack or the IDT): the exit
+      // carries the event being delivered (IDT-vectoring information, original-event data).
+      if (error instanceof VmExit) throw error.delivering ? error : error.during(delivering(ev, nested));
       if (!(error instanceof CpuFault)) throw error;
       const second = exceptionEvent(error, instructionRip(ev));
       if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
@@ -52,8 +83,12 @@ export function deliverEvent(c: Cpu, event: MachineEvent): void {
       chain ??= [describeEvent(event)];
       chain.push(`${describeEvent(second)} while delivering ${describeEvent(ev).split(' [')[0]}`);
       if (outcome === 'shutdown') {
-        throw new Shutdown(`triple fault: ${chain.join(' → ')}`);
+        const reason = `triple fault: ${chain.join(' → ')}`;
+        if (vmx !== undefined) throw new VmExit(EXIT.TRIPLE_FAULT, 0n, 0, undefined, undefined, undefined, undefined, reason); // exit reason 2, never during delivery (§1.12)
+        throw new Shutdown(reason);
       }
+      previous = ev;
+      previousNested = nested;
       if (outcome === 'doubleFault') {
         ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault' };
         chain.push('#DF(0)');

@@ -156,7 +156,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.trace.emit({
     kind: 'delivery', icount: c.icount, mechanism: 'fred', type: type as EventType, vector: ev.vector, errorCode: ev.errorCode,
     eventData: data, nested, fromCpl: cpl, fromRip: linearBig(rip), fromRsp: linearBig(oldRsp), oldCsl, newCsl,
-    stackSwitched, frameAddress: linearBig(frame), entryRip: linearBig(entryRip), injected: false,
+    stackSwitched, frameAddress: linearBig(frame), entryRip: linearBig(entryRip), injected: c.injectedDelivery,
   });
 }
 

@@ -72,7 +72,7 @@ export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.trace.emit({
     kind: 'delivery', icount: c.icount, mechanism: 'idt', type: ev.type as EventType, vector: ev.vector, errorCode: ev.errorCode,
     eventData: 0n, nested, fromCpl, fromRip: fromLinear(ev.rip), fromRsp: fromLinear(fromRsp), oldCsl: 0, newCsl: 0,
-    stackSwitched: switched, frameAddress: fromLinear(frameAddress), entryRip: fromLinear(offset), injected: false,
+    stackSwitched: switched, frameAddress: fromLinear(frameAddress), entryRip: fromLinear(offset), injected: c.injectedDelivery,
   });
 }
 

@@ -2,7 +2,7 @@
 // walks the page tables, checks canonicality, alignment (#AC) and data breakpoints (SDM Vol. 3A §4.10
 // for the TLB rules: INVLPG, CR3 loads keep global entries when CR4.PGE = 1).
 import { CpuFault, GP, SS } from '../events/fault';
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, walk, type PagingControls } from './paging';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, walk, type GuestPhysicalTranslator, type PagingControls } from './paging';
 import { PAGE_SIZE, type PhysicalMemory } from './physical';
 
 const TLB_SIZE = 1024;
@@ -49,6 +49,8 @@ export class Mmu {
   /** The first write of the current instruction that hit a debugger data breakpoint (the machine resets it). */
   debugWatchHit: { address: number; size: number } | undefined = undefined;
   ctl: PagingControls = { cr3: 0, wp: true, nxe: true, smep: false, smap: false };
+  /** EPT under the VMX monitor (guest-physical → host-physical); undefined on bare metal. */
+  ept: GuestPhysicalTranslator | undefined = undefined;
   /** Set when a write hit a page with code on it (the running block must end). */
   codeWritten = false;
   readonly bytes: Uint8Array;
@@ -166,7 +168,14 @@ export class Mmu {
     const need = 1 << (kind + (this.user ? 3 : 0));
     if (this.tag[i] === v && (this.perm[i] & need) !== 0) return this.frame[i] + lin - v * PAGE_SIZE;
     const smapAllowed = this.acFlag && !this.implicit;
-    const t = walk(this.mem, this.ctl, { lin, kind, user: this.user }, smapAllowed);
+    const t = walk(this.mem, this.ctl, { lin, kind, user: this.user }, smapAllowed, true, this.ept);
+    let eptDeny = 0;
+    if (this.ept !== undefined) {
+      // The TLB caches the combined translation: EPT permissions narrow the guest's (SDM §29.4.1).
+      t.frame = this.ept.translate(t.frame, kind, lin, true);
+      const allowed = this.ept.lastPermissions;
+      eptDeny = (allowed & 1 ? 0 : R_SUP | R_USR) | (allowed & 2 ? 0 : W_SUP | W_USR) | (allowed & 4 ? 0 : X_SUP | X_USR);
+    }
     const page = Math.floor(t.frame / PAGE_SIZE);
     const inRam = t.frame + PAGE_SIZE <= this.mem.size;
     const fastWrite = t.dirty && this.mem.fastWritable(page);
@@ -179,7 +188,7 @@ export class Mmu {
     }
     this.tag[i] = v;
     this.frame[i] = t.frame;
-    this.perm[i] = perm;
+    this.perm[i] = perm & ~eptDeny;
     this.global[i] = t.global ? 1 : 0;
     if (t.large) this.largeCached = true;
     return t.frame + lin - v * PAGE_SIZE;

@@ -34,6 +34,16 @@ const TWO32 = 4294967296;
 /** Entry high half bits MAXPHYADDR..51 must be 0 (bits 52..62 are ignored, 63 is XD). */
 const HIGH_RESERVED = ((1 << (52 - 32)) - 1) & ~((1 << (MAXPHYADDR - 32)) - 1);
 
+/**
+ * A second translation stage (EPT, vmx/ept.ts): guest-physical → host-physical for the final address
+ * and for every paging-structure entry of the walk; throws (a VM exit) on a violation.
+ */
+export interface GuestPhysicalTranslator {
+  translate(gpa: number, kind: number, linear: number | undefined, final: boolean): number;
+  /** Permissions (R 1, W 2, X 4) of the page the last `translate` returned. */
+  readonly lastPermissions: number;
+}
+
 export interface WalkRequest {
   lin: number;
   kind: number;
@@ -46,21 +56,22 @@ export interface WalkRequest {
  * Permission checks here are the user/supervisor and R/W/NX rules except SMAP's RFLAGS.AC dependency,
  * which the MMU applies (it knows whether the access is implicit).
  */
-export function walk(mem: PhysicalMemory, ctl: PagingControls, req: WalkRequest, acAllowsSmap: boolean, setBits = true): Translation {
+export function walk(mem: PhysicalMemory, ctl: PagingControls, req: WalkRequest, acAllowsSmap: boolean, setBits = true, ept?: GuestPhysicalTranslator): Translation {
   const u = req.lin < 0 ? req.lin + 2 ** 48 : req.lin; // low 48 bits of a canonical address
   let table = ctl.cr3;
   let user = true, writable = true, nx = false;
   const entries: number[] = [];
   for (let level = 4; level >= 1; level--) {
     const index = Math.floor(u / 2 ** (12 + 9 * (level - 1))) & 511;
-    const pa = table + index * 8;
+    const gpa = table + index * 8;
+    const pa = ept === undefined ? gpa : ept.translate(gpa, ACCESS_READ, req.lin, false);
     const lo = mem.read32(pa), hi = mem.read32(pa + 4);
     if ((lo & 1) === 0) throw pageFault(req, 0);
     const large = level > 1 && level < 4 && (lo & 0x80) !== 0;
     let reserved = (hi & HIGH_RESERVED) !== 0 || (!ctl.nxe && hi < 0) || (level === 4 && (lo & 0x80) !== 0);
     if (large) reserved ||= (lo & (level === 3 ? 0x3fffe000 : 0x1fe000)) !== 0;
     if (reserved) throw pageFault(req, PFEC_P | PFEC_RSVD);
-    entries.push(pa, lo);
+    entries.push(gpa, lo);
     user &&= (lo & 4) !== 0;
     writable &&= (lo & 2) !== 0;
     nx ||= ctl.nxe && hi < 0;
@@ -73,7 +84,7 @@ export function walk(mem: PhysicalMemory, ctl: PagingControls, req: WalkRequest,
       for (let i = 0; setBits && i < entries.length; i += 2) {
         const last = i === entries.length - 2;
         const want = 0x20 | (last && req.kind === ACCESS_WRITE ? 0x40 : 0);
-        if ((entries[i + 1] & want) !== want) mem.write32(entries[i], entries[i + 1] | want);
+        if ((entries[i + 1] & want) !== want) mem.write32(ept === undefined ? entries[i] : ept.translate(entries[i], ACCESS_WRITE, req.lin, false), entries[i + 1] | want);
       }
       if (req.kind === ACCESS_WRITE) t.dirty = true;
       return t;

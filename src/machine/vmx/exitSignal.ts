@@ -22,7 +22,7 @@ export const EXIT = {
   EXCEPTION_NMI: reason('EXCEPTION_NMI'), EXTERNAL_INTERRUPT: reason('EXTERNAL_INTERRUPT'), TRIPLE_FAULT: reason('TRIPLE_FAULT'),
   CPUID: reason('CPUID'), HLT: reason('HLT'), VMCALL: reason('VMCALL'), CR_ACCESS: reason('CR_ACCESS'),
   IO_INSTRUCTION: reason('IO_INSTRUCTION'), MSR_READ: reason('MSR_READ'), MSR_WRITE: reason('MSR_WRITE'),
-  EPT_VIOLATION: reason('EPT_VIOLATION'),
+  EPT_VIOLATION: reason('EPT_VIOLATION'), INTERRUPT_WINDOW: reason('INTERRUPT_WINDOW'), NMI_WINDOW: reason('NMI_WINDOW'),
 } as const;
 
 export interface VmExitEvent {
@@ -46,12 +46,14 @@ export class VmExit {
     /** EPT violations: the addresses. */
     readonly guestLinearAddress?: bigint,
     readonly guestPhysicalAddress?: bigint,
+    /** Words for the stop reason (triple fault: the chain of events). */
+    readonly detail?: string,
   ) {}
 
   /** The same exit, raised while delivering `ev` (it becomes IDT-vectoring information). */
   during(ev: DeliveringEvent): VmExit {
     return new VmExit(this.basicReason, this.qualification, this.instructionLength, this.event, ev,
-      this.guestLinearAddress, this.guestPhysicalAddress);
+      this.guestLinearAddress, this.guestPhysicalAddress, this.detail);
   }
 }
 
@@ -71,7 +73,7 @@ export interface VmxIntercepts {
    * An exception about to be delivered: exits through the exception bitmap. Qualification: #PF the
    * linear address (CR2 is not written), #DB the pending-debug bits (vmx-fred.md §3.10); else 0.
    */
-  exception(type: EventType, vector: number, errorCode: number | undefined, nested: boolean, payload?: bigint): VmExit | undefined;
+  exception(type: EventType, vector: number, errorCode: number | undefined, nested: boolean, payload?: bigint, instructionLength?: number): VmExit | undefined;
 }
 
 /** Bind the decisions of intercepts.ts to a VMCS and the monitor's bitmaps. */
@@ -90,10 +92,11 @@ export function createIntercepts(vmcs: Vmcs, msrBitmap: MsrBitmap, ioBitmap: IoB
     clts: (length) => (cltsCausesExit(vmcs) ? cr('clts', 0, 0, length) : undefined),
     io: (port, size, input, length, immediate) => (ioCausesExit(vmcs, ioBitmap, port, size)
       ? new VmExit(EXIT.IO_INSTRUCTION, ioQualification({ port, size, in: input, immediate }), length) : undefined),
-    exception: (type, vector, errorCode, nested, payload = 0n) => {
+    exception: (type, vector, errorCode, nested, payload = 0n, instructionLength = 0) => {
       if (!exceptionCausesExit(vmcs, vector, errorCode ?? 0)) return undefined;
       const qualification = vector === 14 || vector === 1 ? BigInt.asUintN(64, payload) : 0n;
-      return new VmExit(EXIT.EXCEPTION_NMI, qualification, 0, { type, vector, errorCode, nested });
+      // Software exceptions (INT3, INTO, ICEBP) report their length (SDM §28.2.4 VM-exit instruction length).
+      return new VmExit(EXIT.EXCEPTION_NMI, qualification, type >= 4 ? instructionLength : 0, { type, vector, errorCode, nested });
     },
   };
 }

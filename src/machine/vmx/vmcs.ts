@@ -45,9 +45,24 @@ function hex(n: number | bigint): string {
   return `0x${n.toString(16)}`;
 }
 
+/** Guest-state fields (the monitor keeps them lazily in the vCPU between exits, see monitor.ts). */
+const isGuestSlot = VMCS_FIELDS.map((f) => f.group.startsWith('guest'));
+
+/**
+ * Observer of accesses to the guest-state area: the monitor keeps the guest state in the emulated CPU
+ * and copies it into the VMCS only when someone looks (SDM-visible contents are the same).
+ */
+export interface GuestStateObserver {
+  beforeGuestRead(): void;
+  afterWrite(guest: boolean): void;
+}
+
 export class Vmcs {
   readonly fred: boolean;
   private readonly values = new BigUint64Array(VMCS_FIELDS.length);
+  /** Set by the monitor; undefined for a stand-alone VMCS. */
+  observer: GuestStateObserver | undefined = undefined;
+  private readonly names = new Map<string, { slot: number; high: boolean }>();
 
   constructor(options: VmcsOptions) {
     this.fred = options.fred;
@@ -62,7 +77,9 @@ export class Vmcs {
   vmread(encoding: number): VmcsAccessResult {
     const ref = this.resolve(encoding);
     if (!ref.ok) return ref;
-    const full = this.values[slotOf.get(ref.field)!]!;
+    const slot = slotOf.get(ref.field)!;
+    if (isGuestSlot[slot]) this.observer?.beforeGuestRead();
+    const full = this.values[slot]!;
     return { ok: true, value: ref.high ? full >> 32n : full };
   }
 
@@ -75,14 +92,17 @@ export class Vmcs {
     }
     const slot = slotOf.get(ref.field)!;
     const src = BigInt.asUintN(64, source);
+    if (isGuestSlot[slot]) this.observer?.beforeGuestRead();
     const value = ref.high ? (this.values[slot]! & MASK32) | ((src & MASK32) << 32n) : src & widthMask[slot]!;
     this.values[slot] = value;
+    this.observer?.afterWrite(isGuestSlot[slot]!);
     return { ok: true, value };
   }
 
   /** The value of a field by name (`<NAME>_HIGH` reads bits 63:32). Throws on an unknown or unsupported name. */
   get(name: string): bigint {
     const { slot, high } = this.slotByName(name);
+    if (isGuestSlot[slot]) this.observer?.beforeGuestRead();
     const v = this.values[slot]!;
     return high ? v >> 32n : v;
   }
@@ -90,11 +110,16 @@ export class Vmcs {
   /** Set a field by name (monitor/CPU side: read-only exit-information fields included), truncated to its width. */
   set(name: string, value: bigint): void {
     const { slot, high } = this.slotByName(name);
+    if (isGuestSlot[slot] && this.observer) this.observer.beforeGuestRead();
     const v = BigInt.asUintN(64, value);
     this.values[slot] = high ? (this.values[slot]! & MASK32) | ((v & MASK32) << 32n) : v & widthMask[slot]!;
+    this.observer?.afterWrite(isGuestSlot[slot]!);
   }
 
-  /** Resolve a field once (throws on an unknown name, so a typo fails when the caller is built). */
+  /**
+   * Resolve a field once (throws on an unknown name, so a typo fails when the caller is built). Handles
+   * are the monitor's own access path: they bypass the guest-state observer.
+   */
   field(name: string): VmcsFieldHandle {
     const { slot, high } = this.slotByName(name);
     if (high) throw new RangeError(`field handles take the full field, not '${name}'`);
@@ -108,6 +133,7 @@ export class Vmcs {
   }
 
   save(): VmcsSnapshot {
+    this.observer?.beforeGuestRead();
     const values: Record<string, bigint> = {};
     VMCS_FIELDS.forEach((f, i) => { if (this.supports(f)) values[f.name] = this.values[i]!; });
     return { fred: this.fred, values };
@@ -136,9 +162,22 @@ export class Vmcs {
   }
 
   private slotByName(name: string): { slot: number; high: boolean } {
+    const known = this.names.get(name);
+    if (known) return known;
     const ref = vmcsFieldByName(name);
     if (!ref) throw new RangeError(`unknown VMCS field '${name}'`);
     if (!this.supports(ref.field)) throw new RangeError(`VMCS field ${ref.field.name} exists only when FRED is exposed`);
-    return { slot: slotOf.get(ref.field)!, high: ref.high };
+    const resolved = { slot: slotOf.get(ref.field)!, high: ref.high };
+    this.names.set(name, resolved);
+    return resolved;
+  }
+
+  /** Raw copy of every value (monitor snapshots; no observer involved). */
+  saveRaw(): BigUint64Array {
+    return this.values.slice();
+  }
+
+  restoreRaw(values: BigUint64Array): void {
+    this.values.set(values);
   }
 }

@@ -97,8 +97,17 @@ export function movSpecial(c: Cpu, d: DecodedInsn): void {
   const [dst, src] = d.ops;
   if (dst.kind === OperandKind.Cr || src.kind === OperandKind.Cr) {
     requireCpl0(c, 'MOV CR');
-    if (dst.kind === OperandKind.Cr) writeControlRegister(c, dst.reg, c.gpr(src.reg));
-    else c.setGpr(dst.reg, readControlRegister(c, src.reg));
+    const vmx = c.vmx;
+    if (dst.kind === OperandKind.Cr) {
+      const value = c.gpr(src.reg);
+      // VMX non-root: CR0/CR4 guest/host masks, CR3/CR8 exiting (SDM Vol. 3C §26.1.3)
+      if (vmx && isVmxCr(dst.reg)) { const exit = vmx.crWrite(dst.reg, src.reg, value, d.length); if (exit) throw exit; }
+      writeControlRegister(c, dst.reg, value);
+    } else {
+      if (vmx && isVmxCr(src.reg)) { const exit = vmx.crRead(src.reg, dst.reg, d.length); if (exit) throw exit; }
+      const value = readControlRegister(c, src.reg);
+      c.setGpr(dst.reg, vmx && (src.reg === 0 || src.reg === 4) ? vmx.crValue(src.reg, value) : value); // read shadows
+    }
   } else {
     requireCpl0(c, 'MOV DR');
     if (dst.kind === OperandKind.Dr) {
@@ -112,8 +121,13 @@ export function movSpecial(c: Cpu, d: DecodedInsn): void {
   c.rip = d.next;
 }
 
+function isVmxCr(cr: number): cr is 0 | 3 | 4 | 8 {
+  return cr === 0 || cr === 3 || cr === 4 || cr === 8;
+}
+
 export function clts(c: Cpu, d: DecodedInsn): void {
   requireCpl0(c, 'CLTS');
+  if (c.vmx) { const exit = c.vmx.clts(d.length); if (exit) throw exit; }
   c.cr0 &= ~CR0_TS;
   c.rip = d.next;
 }

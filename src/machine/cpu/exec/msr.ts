@@ -63,20 +63,31 @@ export function writeMsr(c: Cpu, index: number, value: bigint): { ok: true } | {
 export function rdmsr(c: Cpu, d: DecodedInsn): void {
   if (c.cpl !== 0) throw new CpuFault(GP, 0, undefined, `RDMSR at CPL ${c.cpl}`);
   const index = Number(c.gpr(1) & 0xffffffffn);
+  if (c.vmx) { const exit = c.vmx.msr(index, false, d.length); if (exit) throw exit; } // MSR bitmap (SDM §26.1.3)
+  emulateRdmsr(c, index);
+  c.rip = d.next;
+}
+
+/** RDMSR's effect after the privilege check (also the monitor's emulation of an RDMSR exit). */
+export function emulateRdmsr(c: Cpu, index: number): void {
   const result = readMsr(c, index);
   if (!result.ok) throw new CpuFault(GP, 0, undefined, `RDMSR: ${result.reason}`);
   c.setGpr(0, result.value & 0xffffffffn);
   c.setGpr(2, result.value >> 32n);
-  c.rip = d.next;
 }
 
 export function wrmsr(c: Cpu, d: DecodedInsn): void {
   if (c.cpl !== 0) throw new CpuFault(GP, 0, undefined, `WRMSR at CPL ${c.cpl}`);
   const index = Number(c.gpr(1) & 0xffffffffn);
-  const value = ((c.gpr(2) & 0xffffffffn) << 32n) | (c.gpr(0) & 0xffffffffn);
+  if (c.vmx) { const exit = c.vmx.msr(index, true, d.length); if (exit) throw exit; } // MSR bitmap (SDM §26.1.3)
+  emulateWrmsr(c, index, ((c.gpr(2) & 0xffffffffn) << 32n) | (c.gpr(0) & 0xffffffffn));
+  c.rip = d.next;
+}
+
+/** WRMSR's effect after the privilege check, with its trace record (also the monitor's emulation of a WRMSR exit). */
+export function emulateWrmsr(c: Cpu, index: number, value: bigint): void {
   const result = writeMsr(c, index, value);
   const name = msrByIndex(index)?.name ?? `MSR 0x${index.toString(16)}`;
   if (traced(index)) c.trace.emit({ kind: 'msrWrite', icount: c.icount, msr: index, name, value, fault: result.ok ? undefined : result.reason });
   if (!result.ok) throw new CpuFault(GP, 0, undefined, `WRMSR: ${result.reason}`);
-  c.rip = d.next;
 }
