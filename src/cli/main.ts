@@ -5,7 +5,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   asm: { summary: 'asm FILE [-o out.bin] [--listing]   assemble a .fred file', load: async () => (await import('./asmCommand')).asmCommand },
-  run: { summary: 'run FILE [--json] [--trace] [--no-vmx] [--max-instructions N] [--load FILE@ADDR] [--map ADDR:SIZE] [--dump-mem ADDR:LEN] [--org ADDR] [--interrupt VECTOR@EVERY]   run a program (bare metal only for now)', load: async () => (await import('./runCommand')).runCommand },
+  run: { summary: 'run FILE [--json] [--trace] [--no-vmx] [--max-instructions N] [--load FILE@ADDR] [--map ADDR:SIZE] [--dump-mem ADDR:LEN] [--org ADDR] [--interrupt VECTOR@EVERY] [--vmx-config FILE] [--memory MIB]   run a program under the VMX monitor (bare metal with --no-vmx)', load: async () => (await import('./runCommand')).runCommand },
   bench: { summary: 'bench [--json] [--only NAME]       run the performance benchmarks', load: async () => (await import('./benchCommand')).benchCommand },
 };
 
@@ -28,7 +28,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return await (await command.load())(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`fred-lab ${name}: ${error.message}\n`);
+      // One line per problem (a policy file can have several), each with the command's prefix.
+      for (const line of error.message.split('\n')) io.err(`fred-lab ${name}: ${line}\n`);
       return 2;
     }
     // A host-side bug: report it in one line, never a bare stack trace for the user to decode.

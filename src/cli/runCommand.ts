@@ -1,7 +1,8 @@
 // `fred-lab run FILE [...]` (ARCHITECTURE §6): assemble a .fred file (or load a flat binary at --org),
 // boot the machine of the boot contract, run it to a stop and report. `--json` prints one document
 // (schema in the README, "fred-lab run"; every 64-bit value is a "0x…" string), `--trace` one line per trace
-// record. Only bare metal exists so far: `--no-vmx` is accepted and the JSON says "vmx": false.
+// record. The guest runs under the VMX monitor with KVM v9's policy unless `--no-vmx` (bare metal) or
+// `--vmx-config FILE` (another policy) says otherwise; the JSON's `vmx` object is built in vmxReport.ts.
 import { readFileSync } from 'node:fs';
 import { assemble } from '../asm/index';
 import { msrByIndex } from '../arch/index';
@@ -12,8 +13,11 @@ import { DEFAULT_ORG } from '../machine/boot';
 import type { TraceRecord } from '../machine/trace';
 import { formatDiagnostic } from './asmCommand';
 import { parseArgs, UsageError, type CliIo } from './io';
+import { checkVmxLabels, vmxPolicyOption } from './vmxOptions';
+import { vmxJson } from './vmxReport';
+import { formatVmEntry, formatVmEntryFailure, formatVmExit } from './vmxTrace';
 
-const VALUE_OPTIONS = ['--max-instructions', '--load', '--map', '--dump-mem', '--org', '--interrupt', '--memory'];
+const VALUE_OPTIONS = ['--max-instructions', '--load', '--map', '--dump-mem', '--org', '--interrupt', '--memory', '--vmx-config'];
 const FLAGS = ['--json', '--trace', '--no-vmx'];
 
 /** MSRs reported in the JSON document: FRED MSRs, STAR, KERNEL_GS_BASE, EFER and the other SYSCALL/base MSRs. */
@@ -76,6 +80,12 @@ export function formatRecord(r: TraceRecord): string {
       return `${at} wrmsr ${r.name} = ${hex(r.value)}${r.fault ? ` → #GP: ${r.fault}` : ''}`;
     case 'crWrite':
       return `${at} mov cr${r.cr} = ${hex(r.value)}${r.fault ? ` → #GP: ${r.fault}` : ''}`;
+    case 'vmexit':
+      return `${at} ${formatVmExit(r)}`;
+    case 'vmentry':
+      return `${at} ${formatVmEntry(r)}`;
+    case 'vmentryFailure':
+      return `${at} ${formatVmEntryFailure(r)}`;
     default:
       return `${at} ${JSON.stringify(jsonRecord(r))}`;
   }
@@ -110,8 +120,8 @@ export function runReport(machine: Machine, stop: StopReason, dumps: { address: 
       : { address: hex(address), length, error: r.message };
   });
   return {
-    vmx: false,
-    mode: 'bare metal (the VMX monitor is not implemented yet; --no-vmx is the only mode)',
+    mode: machine.vmx ? 'VMX non-root operation under the monitor' : 'bare metal',
+    vmx: vmxJson(machine.vmx),
     stop: { reason: stop.reason, message: stop.message, rip: hex(stop.rip), icount: stop.icount, ...(stop.exitCode !== undefined ? { exitCode: stop.exitCode } : {}) },
     icount: machine.icount,
     cpl: c.cpl,
@@ -151,7 +161,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     if (list.length > 1) throw new UsageError(`${name} given more than once`);
     return list[0];
   };
-  const options: MachineOptions = { vmx: false };
+  const vmxConfig = one('--vmx-config');
+  const policy = vmxPolicyOption(args.flags.has('--no-vmx'), vmxConfig);
+  const options: MachineOptions = { vmx: policy };
   const max = one('--max-instructions');
   if (max !== undefined) {
     const n = parseNumber(max, '--max-instructions');
@@ -200,8 +212,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     for (const d of result.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
     if (!result.ok) return 1;
     if (org !== undefined) throw new UsageError('--org applies to flat binaries; a .fred file sets its origin with `org`');
+    checkVmxLabels(policy, result.image.symbols, vmxConfig ?? 'vmx');
     image = result.image;
   } else {
+    checkVmxLabels(policy, undefined, vmxConfig ?? 'vmx');
     const bytes = readBinary(file, io);
     if (!bytes) return 1;
     const address = org !== undefined ? parseNumber(org, '--org') : BigInt(DEFAULT_ORG);

@@ -53,7 +53,7 @@ export function describeQualification(basicReason: number, qualification: bigint
   }
   const exit = decodeInterruptionInfo(exitInterruptionInfo);
   if (basicReason === 0 && exit.valid && exit.vector === 14) return `page-fault address ${hex(qualification)}`;
-  if (basicReason === 0 && exit.valid && exit.vector === 1) return `pending debug exceptions ${hex(qualification)}`;
+  if (basicReason === 0 && exit.valid && exit.vector === 1 && qualification !== 0n) return `pending debug exceptions ${hex(qualification)}`;
   return qualification === 0n ? '' : `qualification ${hex(qualification)}`;
 }
 

@@ -26,7 +26,8 @@ describe('fred-lab run', () => {
     const { code, out } = await run(['examples/hello.fred', '--json']);
     expect(code).toBe(0);
     const doc = JSON.parse(out);
-    expect(doc.vmx).toBe(false);
+    expect(doc.mode).toBe('VMX non-root operation under the monitor');
+    expect(doc.vmx).toMatchObject({ policy: { ept: 'lazy', kvmV9Quirks: false } });
     expect(doc.stop).toMatchObject({ reason: 'debugExit', exitCode: 0 });
     expect(doc.stop.message).toMatch(/debug exit/);
     expect(doc.output).toContain('Hello from FRED Lab');
@@ -115,5 +116,99 @@ describe('fred-lab run', () => {
     expect(json.trace.filter((r: { kind: string }) => r.kind === 'delivery')).toEqual([]);
     // Without a schedule there is nothing to explain.
     expect((await run([program, '--max-instructions', '1000'])).err).toBe('');
+  });
+});
+
+describe('fred-lab run and the VMX monitor', () => {
+  const hello = 'examples/hello.fred';
+
+  test('--json: the monitor by default (policy, exit count, VMCS by SDM group), vmx: null with --no-vmx', async () => {
+    const vmx = JSON.parse((await run([hello, '--json'])).out);
+    expect(vmx.vmx.policy).toMatchObject({ exceptionBitmap: ['#DB', '#UD', '#AC', '#MC'], ept: 'lazy', cpuid: { fred: true, lkgs: true, wrmsrns: true }, interrupts: [], nmis: [], kvmV9Quirks: false });
+    expect(vmx.vmx.exitCount).toBe(vmx.trace.filter((r: { kind: string }) => r.kind === 'vmexit').length);
+    expect(vmx.vmx.exitCount).toBeGreaterThan(0); // every OUT to COM1 is an I/O exit
+    expect(Object.keys(vmx.vmx.vmcs)).toEqual(['guestRegisterState', 'guestNonRegisterState', 'hostState', 'executionControl', 'exitControl', 'entryControl', 'exitInformation']);
+    for (const group of Object.values(vmx.vmx.vmcs) as Record<string, string>[]) for (const v of Object.values(group)) expect(v).toMatch(HEX64);
+    expect(vmx.vmx.vmcs.guestRegisterState.GUEST_RIP).toMatch(HEX64);
+    expect(vmx.vmx.vmcs.exitInformation).toHaveProperty('ORIGINAL_EVENT_DATA');
+    const bare = JSON.parse((await run([hello, '--json', '--no-vmx'])).out);
+    expect(bare.vmx).toBeNull();
+    expect(bare.mode).toBe('bare metal');
+    expect(bare.trace.some((r: { kind: string }) => r.kind === 'vmexit')).toBe(false);
+    // The guest cannot tell the difference.
+    expect(vmx.output).toBe(bare.output);
+    expect(vmx.registers).toEqual(bare.registers);
+  });
+
+  test('--trace prints the monitor records in words', async () => {
+    const { code, out } = await run([hello, '--trace']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/vmexit I\/O instruction \(30\) at rip 0x[0-9a-f]+: OUT port 0x3f8, 1 byte\(s\)/);
+    expect(out).toMatch(/\] vmentry$/m);
+  });
+
+  test('--vmx-config: a policy file is used; its errors name the file and the property path, one per line, status 2', async () => {
+    const eager = file('eager.json', '{ "ept": "eager", "kvmV9Quirks": true }');
+    const doc = JSON.parse((await run([hello, '--json', '--vmx-config', eager])).out);
+    expect(doc.vmx.policy).toMatchObject({ ept: 'eager', kvmV9Quirks: true });
+    const bare = file('bare.json', 'false');
+    expect(JSON.parse((await run([hello, '--json', '--vmx-config', bare])).out).vmx).toBeNull();
+
+    const bad = file('bad.json', '{ "ept": "fast", "interrupts": [{ "vector": 300, "every": 10 }], "color": 1 }');
+    const r = await run([hello, '--vmx-config', bad]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trimEnd().split('\n')).toEqual([
+      `fred-lab run: ${bad}.color: unknown property (allowed: exceptionBitmap, msrIntercepts, ept, cpuid, interrupts, nmis, kvmV9Quirks)`,
+      `fred-lab run: ${bad}.ept: expected "eager" or "lazy", got "fast"`,
+      `fred-lab run: ${bad}.interrupts[0].vector: expected a vector 0–255, got 300`,
+    ]);
+    const syntax = await run([hello, '--vmx-config', file('syntax.json', '{ "ept": ')]);
+    expect(syntax.code).toBe(2);
+    expect(syntax.err).toMatch(/syntax\.json: invalid JSON/);
+    const missing = await run([hello, '--vmx-config', join(dir, 'none.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/--vmx-config: cannot read '.*none\.json': ENOENT/);
+    expect((await run([hello, '--no-vmx', '--vmx-config', eager])).code).toBe(2);
+  });
+
+  test('--vmx-config labels are checked against the program symbols', async () => {
+    const labels = file('labels.json', '{ "interrupts": [{ "vector": 48, "at": "_start" }, { "vector": 49, "at": "nowhere" }], "nmis": [{ "at": "also_missing" }] }');
+    const r = await run([hello, '--vmx-config', labels]);
+    expect(r.code).toBe(2);
+    expect(r.err.trimEnd().split('\n')).toEqual([
+      `fred-lab run: ${labels}.interrupts[1].at: unknown label "nowhere"`,
+      `fred-lab run: ${labels}.nmis[0].at: unknown label "also_missing"`,
+    ]);
+    const bin = file('flat.bin', new Uint8Array([0xf4]));
+    const flat = await run([bin, '--vmx-config', file('at.json', '{ "nmis": [{ "at": "_start" }] }')]);
+    expect(flat.code).toBe(2);
+    expect(flat.err).toMatch(/a flat binary has no labels/);
+  });
+
+  test('--interrupt under the monitor: the virtualized APIC delivers by injection, as on bare metal', async () => {
+    const program = file('irq.fred', [
+      'bits 64', 'org 0x100000', '_start:',
+      '    lea rax, [rel handler]', '    mov [rel idt + 0x30 * 16], ax', '    shr rax, 16', '    mov [rel idt + 0x30 * 16 + 6], ax',
+      '    mov word [rel idt + 0x30 * 16 + 2], 0x10', '    mov byte [rel idt + 0x30 * 16 + 5], 0x8e', '    lidt [rel idtr]',
+      '    mov ecx, 0x80f', '    mov eax, 0x1ff', '    xor edx, edx', '    wrmsr',
+      '    xor r12d, r12d', '    sti', '.spin:', '    hlt', '    cmp r12d, 3', '    jb .spin', '    mov al, r12b', '    out 0xf4, al',
+      'handler:', '    inc r12d', '    mov ecx, 0x80b', '    xor eax, eax', '    wrmsr', '    iretq',
+      'align 16', 'idtr: dw 256 * 16 - 1', '    dq idt', 'align 16', 'idt: times 256 * 16 db 0',
+    ].join('\n'));
+    const results = [];
+    for (const mode of [[], ['--no-vmx']]) {
+      const { code, out } = await run([program, '--json', '--interrupt', '0x30@500', ...mode]);
+      const doc = JSON.parse(out);
+      expect(code).toBe(3);
+      results.push(doc.trace.filter((r: { kind: string }) => r.kind === 'delivery').map((d: { vector: number; fromRip: string }) => [d.vector, d.fromRip]));
+      if (!mode.length) {
+        expect(doc.trace.filter((r: { kind: string; injected?: boolean }) => r.kind === 'delivery' && r.injected)).toHaveLength(3);
+        // The guest waits in HLT: a HLT exit, and the monitor enters it again with the interrupt.
+        expect(doc.trace.some((r: { kind: string; basicReason?: number }) => r.kind === 'vmexit' && r.basicReason === 12)).toBe(true);
+      }
+    }
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]).toHaveLength(3);
   });
 });

@@ -4,5 +4,6 @@ import { assemblerBenchmark } from './assemblerBench';
 import { machineBenchmark } from './machineBench';
 import { fredBenchmark } from './fredBench';
 import { debugBenchmark } from './debugBench';
+import { vmxBenchmark } from './vmxBench';
 
-export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark, fredBenchmark, debugBenchmark];
+export const benchmarks: readonly Benchmark[] = [assemblerBenchmark, machineBenchmark, fredBenchmark, vmxBenchmark, debugBenchmark];
