@@ -65,7 +65,8 @@ export function formatRecord(r: TraceRecord): string {
     case 'delivery':
       return `${at} delivery ${r.mechanism} type ${r.type} vector ${r.vector}${r.errorCode !== undefined ? ` error ${hex(r.errorCode)}` : ''}` +
         ` from CPL${r.fromCpl} rip ${hex(r.fromRip)} rsp ${hex(r.fromRsp)} → entry ${hex(r.entryRip)} frame ${hex(r.frameAddress)}` +
-        `${r.stackSwitched ? ' (stack switched)' : ''}${r.nested ? ' nested' : ''}${r.mechanism === 'fred' ? ` CSL ${r.oldCsl}→${r.newCsl} event data ${hex(r.eventData)}` : ''}`;
+        `${r.stackSwitched ? ' (stack switched)' : ''}${r.nested ? ' nested' : ''}${r.mechanism === 'fred' ? ` CSL ${r.oldCsl}→${r.newCsl} event data ${hex(r.eventData)}` : ''}` +
+        `${r.injected ? ' (injected by VM entry)' : ''}`;
     case 'return':
       return `${at} return ${r.instruction} from ${hex(r.fromRip)} → CPL${r.toCpl} rip ${hex(r.toRip)} rsp ${hex(r.toRsp)}`;
     case 'output':

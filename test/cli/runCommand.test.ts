@@ -145,6 +145,10 @@ describe('fred-lab run and the VMX monitor', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/vmexit I\/O instruction \(30\) at rip 0x[0-9a-f]+: OUT port 0x3f8, 1 byte\(s\)/);
     expect(out).toMatch(/\] vmentry$/m);
+    // KVM does not intercept #BP: hello.fred's INT3 is delivered by the guest CPU, not injected.
+    expect(out).toMatch(/delivery idt type 6 vector 3 /);
+    const seed = await run(['examples/vmx/pf-reinjection.fred', '--trace']);
+    expect(seed.out).toMatch(/vmexit EPT violation \(48\) at rip 0x103000: write, linearValid, finalTranslation; during delivery of hardware exception #PF \(vector 14\) error 0x4, original-event data 0x40000000\n.*vmentry injecting hardware exception #PF \(vector 14\) error 0x4, injected-event data 0x40000000\n.*delivery fred type 3 vector 14 .* \(injected by VM entry\)\n/);
   });
 
   test('--vmx-config: a policy file is used; its errors name the file and the property path, one per line, status 2', async () => {
