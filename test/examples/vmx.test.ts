@@ -29,7 +29,10 @@ const FACTS: Record<string, (doc: JsonRun, args: readonly string[]) => void> = {
     // The entry after each hypercall injects what RBX asked for (an EPT violation on a fresh stack
     // page may interrupt a delivery: then the event is re-injected, and only the delivery that
     // completes is a `delivery` record).
-    expect(exits(doc, 18).map((e) => entryAfter(doc, e)?.injectedInterruptionInfo)).toEqual([0x80000202, 0x80000b0e, 0x80002b0e, 0x80000b08, 0x80000701]);
+    expect(exits(doc, 18).slice(0, 5).map((e) => entryAfter(doc, e)?.injectedInterruptionInfo)).toEqual([0x80000202, 0x80000b0e, 0x80002b0e, 0x80000b08, 0x80000701]);
+    // Hypercall 0 prints without port I/O (an `output` record of the hypercall device); 1 ends the run.
+    expect(kind(doc, 'output').filter((r) => r.device === 'hypercall').map((r) => r.text)).toEqual(['printed by hypercall 0; hypercall 1 ends the run with exit code 5\n']);
+    expect(exits(doc, 18)).toHaveLength(7);
     expect(entryAfter(doc, exits(doc, 18)[1])).toMatchObject({ injectedErrorCode: 2, injectedEventData: '0x7fff0000' });
     expect(entryAfter(doc, exits(doc, 18)[4])).toMatchObject({ instructionLength: 2 });
     expect(kind(doc, 'delivery').map((d) => [d.type, d.vector, d.nested, d.injected])).toEqual([
