@@ -322,6 +322,12 @@ export class Machine {
         resume = false;
         try {
           this.runOne(limit, stepping);
+          const pending = c.vmExitPending;
+          if (pending !== undefined) {
+            c.vmExitPending = undefined;
+            c.icount -= 1; // the exiting instruction did not retire
+            vmx!.exit(pending);
+          }
         } catch (error) {
           if (!(error instanceof VmExit) || vmx === undefined) throw error;
           vmx.exit(error); // recorded, handled and entered again (or stopped: pendingStop)
@@ -364,6 +370,7 @@ export class Machine {
       if (block.insns.length > budget) block = this.translator.get(c.rip, true);
       c.budget = budget;
       block.run(c);
+      if (c.vmExitPending !== undefined) return; // VMX: the block's last instruction exits (execute hands it to the monitor)
     } catch (error) {
       if (!(error instanceof CpuFault)) throw error;
       deliverEvent(c, { ...exceptionEvent(error, c.rip), setRf: error.vector !== DB });

@@ -7,7 +7,7 @@ import { AC, IF } from './flags';
 import { CpuState, CS } from './state';
 import { CpuFault } from '../events/fault';
 import type { DecodedInsn } from './decode';
-import type { VmxIntercepts } from '../vmx/exitSignal';
+import type { VmExit, VmxIntercepts } from '../vmx/exitSignal';
 import { INTEGER_HELPERS, type Helper } from './exec/integer';
 import { STRING_HELPERS } from './exec/strings';
 import { SYSTEM_HELPERS, farBranch } from './exec/system';
@@ -34,6 +34,12 @@ export class Cpu extends CpuState {
   tscOffset = 0n;
   /** Set while the guest runs in VMX non-root operation (docs/vmx.md); undefined on bare metal. */
   vmx: VmxIntercepts | undefined = undefined;
+  /**
+   * A VM exit raised by the system instruction that ends the current block, signalled without a
+   * throw (the hot path of instruction exits): the block counted the instruction, the run loop takes
+   * it back and hands the exit to the monitor. RIP stays at the instruction.
+   */
+  vmExitPending: VmExit | undefined = undefined;
   /** The delivery in progress was injected by VM entry (DeliveryRecord.injected). */
   injectedDelivery = false;
   /** Called when linear→physical translations may have changed (the machine drops translated code). */

@@ -51,6 +51,8 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
   // The chain of events in words is only needed for a triple fault: built in the fault path.
   let chain: string[] | undefined;
   const vmx = c.vmx;
+  // VMX: the delivery of a guest instruction's software event (the instruction retires with it).
+  const software = vmx !== undefined && event.type >= 4 && options?.injected !== true;
   for (let attempt = 0; ; attempt++) {
     // VMX non-root: an exception may exit through the exception bitmap (SDM Vol. 3C §26.2); raised
     // while delivering an earlier event, the exit records that event as IDT-vectoring information.
@@ -59,7 +61,10 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
       const payload = ev.vector === 14 ? BigInt(ev.address ?? 0) : ev.vector === 1 ? ev.eventData : 0n;
       const exit = vmx.exception(ev.type, ev.vector, ev.errorCode, nested, payload, ev.instructionLength);
       // Not during delivery: the first attempt, or the #DF that delivery produced (SDM §28.2.4).
-      if (exit) throw previous && !(ev.type === HARDWARE_EXCEPTION && ev.vector === DF) ? exit.during(delivering(previous, previousNested)) : exit;
+      if (exit) {
+        const during = previous && !(ev.type === HARDWARE_EXCEPTION && ev.vector === DF) ? exit.during(delivering(previous, previousNested)) : exit;
+        throw software ? during.fromSoftwareInstruction() : during;
+      }
     }
     try {
       if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
@@ -75,7 +80,10 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
       c.injectedDelivery = false;
       // A VM exit in the middle of the delivery (EPT violation on the stack or the IDT): the exit
       // carries the event being delivered (IDT-vectoring information, original-event data).
-      if (error instanceof VmExit) throw error.delivering ? error : error.during(delivering(ev, nested));
+      if (error instanceof VmExit) {
+        const during = error.delivering ? error : error.during(delivering(ev, nested));
+        throw software ? during.fromSoftwareInstruction() : during;
+      }
       if (!(error instanceof CpuFault)) throw error;
       const second = exceptionEvent(error, instructionRip(ev));
       if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)

@@ -15,11 +15,13 @@ import { checkVmEntry, describeEntryOutcome } from './entryChecks';
 import { loadGuestState } from './guestState';
 import { entryInjection, injectedEvent } from './injection';
 import type { VmxMonitor } from './monitor';
+import { vmcsSlot } from './vmcs';
 import { vmEntryFailureRecord, vmEntryRecord } from './traceRecords';
 
 const PROC = fieldMasks(PRIMARY_PROC_CONTROLS);
 const CR4_FRED = 1n << 32n;
 const VALID = 1n << 31n;
+const ENTRY_INFO = vmcsSlot('VM_ENTRY_INTR_INFO_FIELD');
 
 /** Which queue slot the event being injected came from (removed once the entry succeeded). */
 export type InjectionSource = 'none' | 'exception' | 'nmi' | 'interrupt' | 'request';
@@ -68,8 +70,8 @@ function prepareInjection(m: VmxMonitor): void {
     }
   }
   if (source === 'none') {
-    const info = m.vmcs.get('VM_ENTRY_INTR_INFO_FIELD');
-    if (info & VALID) m.monitorSet('VM_ENTRY_INTR_INFO_FIELD', info & ~VALID);
+    const info = m.vmcs.read(ENTRY_INFO);
+    if (info & VALID) m.vmcs.write(ENTRY_INFO, info & ~VALID);
   } else c.halted = false; // an injected event wakes a HLT-blocked vCPU (activity state active)
   m.injectionSource = source;
   // Window exiting for what is still waiting (KVM enable_irq_window / enable_nmi_window).
@@ -98,7 +100,7 @@ export function enterGuest(m: VmxMonitor): void {
   const vmcs = m.vmcs;
   const retry = m.failure !== undefined;
   if (!retry) prepareInjection(m);
-  const injecting = (vmcs.get('VM_ENTRY_INTR_INFO_FIELD') & VALID) !== 0n;
+  const injecting = (vmcs.read(ENTRY_INFO) & VALID) !== 0n;
   if (retry || injecting || m.vmcsDirty || m.controlsChanged) {
     if (!m.vmcsDirty) m.syncGuestState();
     const failure = checkVmEntry(vmcs, m.caps);
@@ -134,10 +136,14 @@ export function enterGuest(m: VmxMonitor): void {
   }, fromLinear(c.rip), guestFred);
   if (delivery.kind !== 'deliver') return; // type 7 vector 0: a pending MTF VM exit (MTF is not offered)
   const ev = delivery.event;
-  // A fault-class hardware exception other than #DB saves RF = 1, as when the CPU raises it.
-  if (ev.type === 3 && ev.vector !== 1 && exceptionByVector(ev.vector)?.kind === 'fault') ev.setRf = true;
-  void source;
+  // A fault-class hardware exception other than #DB saves RF = 1 as when the instruction raised it;
+  // a nested one (raised by a delivery) does not, as in the machine's own delivery (events/deliver.ts).
+  if (ev.type === 3 && ev.vector !== 1 && !delivery.nested && exceptionByVector(ev.vector)?.kind === 'fault') ev.setRf = true;
   deliverEvent(c, ev, { nested: delivery.nested, injected: true });
+  if (m.retireOnDelivery && (source === 'exception' || source === 'interrupt')) {
+    m.retireOnDelivery = false;
+    c.icount += 1;
+  }
 }
 
 /** The primary processor-based control bits of interrupt-window and NMI-window exiting. */

@@ -11,8 +11,10 @@ import type { VmExit } from './exitSignal';
 import type { VmxMonitor } from './monitor';
 import { NO_VECTORING, recordVectoring } from './reinjection';
 import { vmExitRecord } from './traceRecords';
+import { vmcsSlot } from './vmcs';
 
 const CR4_FRED = 1n << 32n;
+const GUEST_RIP = vmcsSlot('GUEST_RIP'), EXIT_INTR_INFO = vmcsSlot('VM_EXIT_INTR_INFO');
 
 export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
   const c = monitor.cpu;
@@ -21,9 +23,7 @@ export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
   const guestFred = (c.cr4 & CR4_FRED) !== 0n;
   const vectoring = e.delivering === undefined ? NO_VECTORING : recordVectoring(e.delivering, guestFred);
   monitor.vectoring = vectoring;
-  const observer = vmcs.observer;
-  vmcs.observer = undefined; // the CPU's own recording: no lazy sync, no "written from outside"
-  vmcs.set('GUEST_RIP', fromLinear(c.rip));
+  vmcs.write(GUEST_RIP, fromLinear(c.rip)); // slot writes: the CPU's own recording (no lazy sync, not "written from outside")
   recordVmExit(vmcs, {
     basicReason: e.basicReason,
     qualification: e.qualification,
@@ -33,9 +33,8 @@ export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
     guestLinearAddress: e.guestLinearAddress,
     guestPhysicalAddress: e.guestPhysicalAddress,
   }, guestFred);
-  monitor.exitInterruptionInfo = Number(vmcs.get('VM_EXIT_INTR_INFO'));
+  monitor.exitInterruptionInfo = Number(vmcs.read(EXIT_INTR_INFO));
   const record = vmExitRecord(vmcs, c.icount);
-  vmcs.observer = observer;
   c.trace.emit(record);
   return record;
 }

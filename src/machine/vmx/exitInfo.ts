@@ -6,10 +6,17 @@
 import { encodeInterruptionInfo, vmcsFieldByName } from '../../arch/index';
 import type { EventType } from '../trace';
 import { NO_VECTORING, type VectoringFields } from './reinjection';
-import type { Vmcs } from './vmcs';
+import { vmcsSlot, type Vmcs } from './vmcs';
 
 const DF = 8;
 const ENTRY_VALID = 1n << 31n;
+const ORIGINAL_EVENT_DATA = vmcsFieldByName('ORIGINAL_EVENT_DATA')!.field;
+const S = {
+  reason: vmcsSlot('VM_EXIT_REASON'), qualification: vmcsSlot('EXIT_QUALIFICATION'), exitInfo: vmcsSlot('VM_EXIT_INTR_INFO'),
+  exitError: vmcsSlot('VM_EXIT_INTR_ERROR_CODE'), idt: vmcsSlot('IDT_VECTORING_INFO_FIELD'), idtError: vmcsSlot('IDT_VECTORING_ERROR_CODE'),
+  length: vmcsSlot('VM_EXIT_INSTRUCTION_LEN'), originalData: vmcsSlot('ORIGINAL_EVENT_DATA'), gla: vmcsSlot('GUEST_LINEAR_ADDRESS'),
+  gpa: vmcsSlot('GUEST_PHYSICAL_ADDRESS'), entryInfo: vmcsSlot('VM_ENTRY_INTR_INFO_FIELD'),
+} as const;
 
 /** The event that caused an exit through the exception bitmap, NMI exiting or external-interrupt exiting. */
 export interface ExitingEvent {
@@ -43,16 +50,18 @@ export function exitInterruptionInfo(ev: ExitingEvent, guestFred: boolean): numb
 
 /** Write the exit-information fields for a VM exit and clear the entry interruption-information valid bit. */
 export function recordVmExit(vmcs: Vmcs, info: VmExitInformation, guestFred: boolean): void {
+  // Slot writes: the CPU records the exit (SDM §28.2); one exit is on the hot path of the monitor.
   const vectoring = info.vectoring ?? NO_VECTORING;
-  vmcs.set('VM_EXIT_REASON', BigInt(info.basicReason & 0xffff));
-  vmcs.set('EXIT_QUALIFICATION', info.qualification ?? 0n);
-  vmcs.set('VM_EXIT_INTR_INFO', info.event ? BigInt(exitInterruptionInfo(info.event, guestFred)) : 0n);
-  vmcs.set('VM_EXIT_INTR_ERROR_CODE', BigInt((info.event?.errorCode ?? 0) >>> 0));
-  vmcs.set('IDT_VECTORING_INFO_FIELD', BigInt(vectoring.idtVectoringInfo >>> 0));
-  vmcs.set('IDT_VECTORING_ERROR_CODE', BigInt(vectoring.idtVectoringErrorCode >>> 0));
-  vmcs.set('VM_EXIT_INSTRUCTION_LEN', BigInt(info.instructionLength ?? vectoring.exitInstructionLength));
-  if (vmcs.supports(vmcsFieldByName('ORIGINAL_EVENT_DATA')!.field)) vmcs.set('ORIGINAL_EVENT_DATA', vectoring.originalEventData);
-  vmcs.set('GUEST_LINEAR_ADDRESS', info.guestLinearAddress ?? 0n);
-  vmcs.set('GUEST_PHYSICAL_ADDRESS', info.guestPhysicalAddress ?? 0n);
-  vmcs.set('VM_ENTRY_INTR_INFO_FIELD', vmcs.get('VM_ENTRY_INTR_INFO_FIELD') & ~ENTRY_VALID);
+  vmcs.write(S.reason, BigInt(info.basicReason & 0xffff));
+  vmcs.write(S.qualification, info.qualification ?? 0n);
+  vmcs.write(S.exitInfo, info.event ? BigInt(exitInterruptionInfo(info.event, guestFred)) : 0n);
+  vmcs.write(S.exitError, info.event?.errorCode ? BigInt(info.event.errorCode >>> 0) : 0n);
+  vmcs.write(S.idt, vectoring.idtVectoringInfo === 0 ? 0n : BigInt(vectoring.idtVectoringInfo >>> 0));
+  vmcs.write(S.idtError, vectoring.idtVectoringErrorCode === 0 ? 0n : BigInt(vectoring.idtVectoringErrorCode >>> 0));
+  vmcs.write(S.length, BigInt(info.instructionLength ?? vectoring.exitInstructionLength));
+  if (vmcs.supports(ORIGINAL_EVENT_DATA)) vmcs.write(S.originalData, vectoring.originalEventData);
+  vmcs.write(S.gla, info.guestLinearAddress ?? 0n);
+  vmcs.write(S.gpa, info.guestPhysicalAddress ?? 0n);
+  const entry = vmcs.read(S.entryInfo);
+  if (entry & ENTRY_VALID) vmcs.write(S.entryInfo, entry & ~ENTRY_VALID);
 }

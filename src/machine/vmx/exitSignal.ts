@@ -48,12 +48,24 @@ export class VmExit {
     readonly guestPhysicalAddress?: bigint,
     /** Words for the stop reason (triple fault: the chain of events). */
     readonly detail?: string,
+    /**
+     * Raised while delivering a software event of a guest instruction (INT n, INT3, INT1, SYSCALL…),
+     * not an injected one: that instruction retires once the delivery completes (the machine's
+     * instruction count; not architectural state).
+     */
+    readonly softwareInstruction = false,
   ) {}
 
   /** The same exit, raised while delivering `ev` (it becomes IDT-vectoring information). */
   during(ev: DeliveringEvent): VmExit {
     return new VmExit(this.basicReason, this.qualification, this.instructionLength, this.event, ev,
-      this.guestLinearAddress, this.guestPhysicalAddress, this.detail);
+      this.guestLinearAddress, this.guestPhysicalAddress, this.detail, this.softwareInstruction);
+  }
+
+  /** The same exit, raised while delivering the software event of a guest instruction. */
+  fromSoftwareInstruction(): VmExit {
+    return new VmExit(this.basicReason, this.qualification, this.instructionLength, this.event, this.delivering,
+      this.guestLinearAddress, this.guestPhysicalAddress, this.detail, true);
   }
 }
 

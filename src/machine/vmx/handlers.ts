@@ -46,16 +46,18 @@ function propagate(m: VmxMonitor, before: bigint[]): void {
 
 /** KVM __vmx_complete_interrupts: the interrupted delivery goes back into the queue. */
 function completeDelivery(m: VmxMonitor): void {
+  if (m.vectoring.idtVectoringInfo === 0 && (m.exitInterruptionInfo & 0x1000) === 0) return; // nothing interrupted, no NMI unblocking
   const c = m.cpu;
   const r = completeInterrupts(m.vectoring, m.exitInterruptionInfo, { guestFred: (c.cr4 & CR4_FRED) !== 0n, kvmV9Quirks: m.policy.kvmV9Quirks });
   m.vectoring = NO_VECTORING;
   if (r.clearNmiBlocking) c.nmiBlocked = false;
   if (r.setNmiBlocking) c.nmiBlocked = true;
-  if (r.ripAdvance) skipInstruction(m, r.ripAdvance);
+  if (r.ripAdvance) {
+    m.retireOnDelivery = false; // v9: the ICEBP was skipped (retired) here
+    skipInstruction(m, r.ripAdvance);
+  }
   if (r.event === undefined) return;
   m.queue.requeue(r.event);
-  // A software event retires its instruction once delivered (the block that raised it did not count it).
-  if (!r.ripAdvance && usesInstructionLength(r.event.type, r.event.vector)) c.icount += 1;
 }
 
 /**
@@ -67,8 +69,9 @@ export function skipInstruction(m: VmxMonitor, length: number): void {
   c.rip += length;
   c.icount += 1;
   c.shadow = false;
-  if (c.rflags & RF) c.rflags = c.rflags & ~RF;
+  // RF as the machine's run loop treats it: cleared after an instruction when single-stepping.
   if (c.rflags & TF) {
+    c.rflags = c.rflags & ~RF;
     c.dr[6] = (c.dr[6]! & ~0x400fn) | 0x4000n | 0xffff0ff0n;
     m.queue.queueException({ vector: 1, payload: 0x4000n });
   }
@@ -89,7 +92,10 @@ function handleException(m: VmxMonitor, e: VmExit): HandlerOutcome {
   if (ev.type === 3 && ev.vector === 14) c.cr2 = payload; // the #PF exit left CR2 alone; reflecting it writes CR2 (KVM kvm_inject_page_fault)
   const { event, ripAdvance } = eventFromInfo(m.exitInterruptionInfo, ev.errorCode ?? 0, e.instructionLength,
     exceptionEventData(ev.vector, payload), { guestFred: (c.cr4 & CR4_FRED) !== 0n, kvmV9Quirks: m.policy.kvmV9Quirks });
-  if (ripAdvance) skipInstruction(m, ripAdvance);
+  if (ripAdvance) {
+    m.retireOnDelivery = false; // v9: the ICEBP was skipped (retired) here
+    skipInstruction(m, ripAdvance);
+  }
   if (event === undefined) return 'enter';
   const q = m.queue;
   if (e.delivering !== undefined) {
@@ -105,7 +111,6 @@ function handleException(m: VmxMonitor, e: VmExit): HandlerOutcome {
     return 'enter';
   }
   q.requeue(event);
-  if (!ripAdvance && usesInstructionLength(event.type, event.vector)) c.icount += 1;
   return 'enter';
 }
 
@@ -272,6 +277,8 @@ function handleVmcall(m: VmxMonitor, e: VmExit): HandlerOutcome {
 /** Handle a recorded exit: complete the interrupted delivery, then the handler of its basic reason. */
 export function handleExit(m: VmxMonitor, e: VmExit): HandlerOutcome {
   const before = m.vmcsDirty ? captureVcpu(m) : undefined;
+  // The guest instruction whose software event this exit interrupted retires when it is delivered.
+  if (e.softwareInstruction) m.retireOnDelivery = true;
   completeDelivery(m);
   const outcome = dispatch(m, e);
   if (before !== undefined) propagate(m, before);

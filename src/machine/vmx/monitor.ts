@@ -109,6 +109,11 @@ export class VmxMonitor implements GuestStateObserver {
   controlsChanged = true;
   /** The last VM entry failed its checks (the next run tries again with the VMCS as it is then). */
   failure: EntryCheckFailure | undefined = undefined;
+  /**
+   * The queued software event (INT n, INT3, INT1, SYSCALL…) comes from a guest instruction that
+   * retires when the event is delivered: the block that raised it did not count it (entry.ts).
+   */
+  retireOnDelivery = false;
   /** Where the event of the entry in progress comes from (entry.ts). */
   injectionSource: InjectionSource = 'none';
 
@@ -321,7 +326,7 @@ export class VmxMonitor implements GuestStateObserver {
       vmcs: this.vmcs.saveRaw(),
       ept: this.ept.save(),
       scalars: [this.exits, this.inGuest, this.blocked, this.exitInterruptionInfo, this.nmiPending, this.kick, this.interruptWindow,
-        this.nmiWindow, this.vmcsDirty, this.controlsChanged],
+        this.nmiWindow, this.vmcsDirty, this.controlsChanged, this.retireOnDelivery],
       queue: { exception: q.exception, nmiInjected: q.nmiInjected, interrupt: q.interrupt },
       requested: this.requested,
       pendingExit: this.pendingExit,
@@ -335,7 +340,7 @@ export class VmxMonitor implements GuestStateObserver {
     this.vmcs.restoreRaw(s.vmcs);
     this.ept.restore(s.ept);
     [this.exits, this.inGuest, this.blocked, this.exitInterruptionInfo, this.nmiPending, this.kick, this.interruptWindow,
-      this.nmiWindow, this.vmcsDirty, this.controlsChanged] = s.scalars as [number, boolean, boolean, number, boolean, boolean, boolean, boolean, boolean, boolean];
+      this.nmiWindow, this.vmcsDirty, this.controlsChanged, this.retireOnDelivery] = s.scalars as [number, boolean, boolean, number, boolean, boolean, boolean, boolean, boolean, boolean, boolean];
     this.queue.exception = s.queue.exception;
     this.queue.nmiInjected = s.queue.nmiInjected;
     this.queue.interrupt = s.queue.interrupt;

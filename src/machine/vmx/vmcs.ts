@@ -41,6 +41,13 @@ const MASK32 = 0xffff_ffffn;
 const slotOf = new Map<VmcsFieldDef, number>(VMCS_FIELDS.map((f, i) => [f, i]));
 const widthMask = VMCS_FIELDS.map((f) => (1n << BigInt(vmcsFieldBits(f))) - 1n);
 
+/** The storage slot of a full field by name, resolved once (for `read`/`write` on hot paths). */
+export function vmcsSlot(name: string): number {
+  const ref = vmcsFieldByName(name);
+  if (!ref || ref.high) throw new RangeError(`vmcsSlot: '${name}' is not a full VMCS field`);
+  return slotOf.get(ref.field)!;
+}
+
 function hex(n: number | bigint): string {
   return `0x${n.toString(16)}`;
 }
@@ -170,6 +177,19 @@ export class Vmcs {
     const resolved = { slot: slotOf.get(ref.field)!, high: ref.high };
     this.names.set(name, resolved);
     return resolved;
+  }
+
+  /**
+   * The value in a slot (vmcsSlot) without the guest-state observer: the CPU's and the monitor's own
+   * accesses (exit recording, trace records), never VMREAD semantics for software.
+   */
+  read(slot: number): bigint {
+    return this.values[slot]!;
+  }
+
+  /** Write a slot (vmcsSlot) truncated to the field's width, without the observer (see `read`). */
+  write(slot: number, value: bigint): void {
+    this.values[slot] = BigInt.asUintN(64, value) & widthMask[slot]!;
   }
 
   /** Raw copy of every value (monitor snapshots; no observer involved). */

@@ -101,10 +101,10 @@ export function movSpecial(c: Cpu, d: DecodedInsn): void {
     if (dst.kind === OperandKind.Cr) {
       const value = c.gpr(src.reg);
       // VMX non-root: CR0/CR4 guest/host masks, CR3/CR8 exiting (SDM Vol. 3C §26.1.3)
-      if (vmx && isVmxCr(dst.reg)) { const exit = vmx.crWrite(dst.reg, src.reg, value, d.length); if (exit) throw exit; }
+      if (vmx && isVmxCr(dst.reg) && (c.vmExitPending = vmx.crWrite(dst.reg, src.reg, value, d.length))) return;
       writeControlRegister(c, dst.reg, value);
     } else {
-      if (vmx && isVmxCr(src.reg)) { const exit = vmx.crRead(src.reg, dst.reg, d.length); if (exit) throw exit; }
+      if (vmx && isVmxCr(src.reg) && (c.vmExitPending = vmx.crRead(src.reg, dst.reg, d.length))) return;
       const value = readControlRegister(c, src.reg);
       c.setGpr(dst.reg, vmx && (src.reg === 0 || src.reg === 4) ? vmx.crValue(src.reg, value) : value); // read shadows
     }
@@ -127,7 +127,7 @@ function isVmxCr(cr: number): cr is 0 | 3 | 4 | 8 {
 
 export function clts(c: Cpu, d: DecodedInsn): void {
   requireCpl0(c, 'CLTS');
-  if (c.vmx) { const exit = c.vmx.clts(d.length); if (exit) throw exit; }
+  if (c.vmx && (c.vmExitPending = c.vmx.clts(d.length))) return;
   c.cr0 &= ~CR0_TS;
   c.rip = d.next;
 }

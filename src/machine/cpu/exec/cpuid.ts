@@ -38,7 +38,7 @@ export function cpuidLeaf(leaf: number, subleaf: number): [number, number, numbe
 }
 
 export function cpuid(c: Cpu, d: DecodedInsn): void {
-  if (c.vmx) throw c.vmx.cpuid(d.length); // CPUID always exits in VMX non-root operation (SDM Vol. 3C §26.1.2)
+  if (c.vmx) { c.vmExitPending = c.vmx.cpuid(d.length); return; } // CPUID always exits in VMX non-root operation (SDM Vol. 3C §26.1.2)
   const [a, b, cx, dx] = cpuidLeaf(Number(c.gpr(0) & 0xffffffffn), Number(c.gpr(1) & 0xffffffffn));
   c.setGpr(0, BigInt(a >>> 0));
   c.setGpr(3, BigInt(b >>> 0));

@@ -63,7 +63,7 @@ export function writeMsr(c: Cpu, index: number, value: bigint): { ok: true } | {
 export function rdmsr(c: Cpu, d: DecodedInsn): void {
   if (c.cpl !== 0) throw new CpuFault(GP, 0, undefined, `RDMSR at CPL ${c.cpl}`);
   const index = Number(c.gpr(1) & 0xffffffffn);
-  if (c.vmx) { const exit = c.vmx.msr(index, false, d.length); if (exit) throw exit; } // MSR bitmap (SDM §26.1.3)
+  if (c.vmx && (c.vmExitPending = c.vmx.msr(index, false, d.length))) return; // MSR bitmap (SDM §26.1.3)
   emulateRdmsr(c, index);
   c.rip = d.next;
 }
@@ -79,7 +79,7 @@ export function emulateRdmsr(c: Cpu, index: number): void {
 export function wrmsr(c: Cpu, d: DecodedInsn): void {
   if (c.cpl !== 0) throw new CpuFault(GP, 0, undefined, `WRMSR at CPL ${c.cpl}`);
   const index = Number(c.gpr(1) & 0xffffffffn);
-  if (c.vmx) { const exit = c.vmx.msr(index, true, d.length); if (exit) throw exit; } // MSR bitmap (SDM §26.1.3)
+  if (c.vmx && (c.vmExitPending = c.vmx.msr(index, true, d.length))) return; // MSR bitmap (SDM §26.1.3)
   emulateWrmsr(c, index, ((c.gpr(2) & 0xffffffffn) << 32n) | (c.gpr(0) & 0xffffffffn));
   c.rip = d.next;
 }

@@ -106,7 +106,7 @@ function cliSti(c: Cpu, d: DecodedInsn): void {
 
 function hlt(c: Cpu, d: DecodedInsn): void {
   requireCpl0(c, 'HLT');
-  if (c.vmx) { const exit = c.vmx.hlt(d.length); if (exit) throw exit; } // HLT exiting (SDM Vol. 3C §26.1.3)
+  if (c.vmx && (c.vmExitPending = c.vmx.hlt(d.length))) return; // HLT exiting (SDM Vol. 3C §26.1.3)
   c.rip = d.next;
   c.halted = true;
   c.trace.emit({ kind: 'halt', icount: c.icount + 1, rip: fromLinear(d.rip) });
@@ -141,7 +141,7 @@ function inOut(c: Cpu, d: DecodedInsn): void {
   const port = portOp.kind === OperandKind.Imm ? d.immLo & 0xff : Number(c.gpr(2) & 0xffffn);
   const size = dataOp.size as 1 | 2 | 4;
   checkIo(c, port, size);
-  if (c.vmx) { const exit = c.vmx.io(port, size, isIn, d.length, portOp.kind === OperandKind.Imm); if (exit) throw exit; } // I/O exiting after the permission check (SDM §26.1.1)
+  if (c.vmx && (c.vmExitPending = c.vmx.io(port, size, isIn, d.length, portOp.kind === OperandKind.Imm))) return; // I/O exiting after the permission check (SDM §26.1.1)
   if (isIn) writeGprSized(c, 0, size, false, BigInt(c.bus.portRead(port, size) >>> 0));
   else c.bus.portWrite(port, size, Number(c.gpr(0) & 0xffffffffn));
   c.rip = d.next;
@@ -281,7 +281,7 @@ export function farBranch(c: Cpu, d: DecodedInsn, a: number): void {
 
 /** VMCALL (SDM Vol. 2B): a VM exit in VMX non-root operation (the monitor's hypercalls); #UD outside VMX operation. */
 function vmcall(c: Cpu, d: DecodedInsn): void {
-  if (c.vmx) throw c.vmx.vmcall(d.length);
+  if (c.vmx) { c.vmExitPending = c.vmx.vmcall(d.length); return; }
   throw new CpuFault(UD, undefined, undefined, 'VMCALL outside VMX non-root operation (run under the monitor for hypercalls)');
 }
 
