@@ -3,9 +3,9 @@
 // Source lines resolve through the assembler's source map; `fred:user`/`fred:kernel` follow
 // IA32_FRED_CONFIG as the guest writes it.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { FRED_CONFIG_BITS, FRED_RING0_ENTRY_OFFSET, exceptionByMnemonic, msrIndex } from '../arch/index';
+import { EXIT_REASONS, FRED_CONFIG_BITS, FRED_RING0_ENTRY_OFFSET, exceptionByMnemonic, exitReasonInfo, msrIndex } from '../arch/index';
 import type { Machine } from '../machine/machine';
-import type { DeliveryRecord, TraceRecord } from '../machine/trace';
+import type { DeliveryRecord, TraceRecord, VmExitRecord } from '../machine/trace';
 import type { SourceMap } from '../asm/index';
 import { deliveryLabel } from './eventStack';
 
@@ -32,7 +32,9 @@ interface UserBreakpoint {
 type FunctionTarget =
   | { kind: 'label' }
   | { kind: 'fredEntry'; ring: 'user' | 'kernel' }
-  | { kind: 'event'; matches: (d: DeliveryRecord) => boolean };
+  | { kind: 'event'; matches: (d: DeliveryRecord) => boolean }
+  | { kind: 'vmexit'; matches: (basicReason: number) => boolean }
+  | { kind: 'vmentry' };
 
 export type StopCategory = 'breakpoint' | 'function breakpoint' | 'instruction breakpoint';
 
@@ -46,9 +48,12 @@ export interface BreakpointHit {
   errors: string[];
 }
 
-/** A trace record that should stop the machine at `address` (the handler's first instruction or the return target). */
+/**
+ * A trace record that should stop the machine at `address` (the handler's first instruction or the
+ * return target); `address` undefined: where the VM entry goes (Execution resolves it).
+ */
 export interface EventTrigger {
-  address: bigint;
+  address: bigint | undefined;
   reason: 'function breakpoint' | 'exception' | 'data breakpoint';
   description: string;
   ids: number[];
@@ -63,6 +68,12 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: 'nested', label: 'Nested exceptions', description: 'Stop when an exception is delivered while delivering another event (nested bit set)', default: true },
   { filter: 'doubleFault', label: '#DF and shutdown', description: 'Stop at a double fault handler, and at a shutdown (triple fault) before the session ends', default: true },
   { filter: 'eret', label: 'ERETS / ERETU / IRETQ', description: 'Stop at the instruction an event return goes back to', default: false },
+  {
+    filter: 'vmExit', label: 'VM exits', description: 'Stop at a VM exit, before the monitor handles it (the condition names reasons)', default: false,
+    supportsCondition: true, conditionDescription: 'Exit reasons, comma-separated: EPT_VIOLATION, CPUID, 48 (empty = every exit)',
+  },
+  { filter: 'vmEntryInjection', label: 'VM-entry injection', description: 'Stop at the handler of an event that a VM entry injects', default: false },
+  { filter: 'vmEntryFailure', label: 'VM-entry failure', description: 'Stop when a VM entry fails its checks (the VMCS can be fixed and the entry retried)', default: true },
 ];
 
 const FILTER_TYPES: Record<string, number[]> = { hardwareException: [3], softwareEvent: [4, 5, 6], externalInterrupt: [0], nmi: [2], syscall: [7] };
@@ -102,12 +113,33 @@ export function parseEventSpec(name: string): ((d: DeliveryRecord) => boolean) |
   return undefined;
 }
 
+/**
+ * Exit reasons by name or number: `EPT_VIOLATION`, `ept_violation`, `EXIT_REASON_CPUID`, `cpuid`,
+ * `48`, `0x30`, `*` (every exit). Returns the reason numbers (undefined = all) or an error in words.
+ */
+export function parseExitReasons(text: string): { ok: true; reasons: Set<number> | undefined } | { ok: false; message: string } {
+  const reasons = new Set<number>();
+  for (const item of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (item === '*') return { ok: true, reasons: undefined };
+    const number = /^(0x[0-9a-f]+|\d+)$/i.test(item) ? Number(item) : undefined;
+    const byName = EXIT_REASONS.find((r) => r.short === item.toUpperCase().replace(/^EXIT_REASON_/, ''));
+    const info = number !== undefined ? exitReasonInfo(number) : byName;
+    if (!info || (number !== undefined && number > 0xffff)) {
+      return { ok: false, message: `'${item}' is not a VM-exit reason (a name such as EPT_VIOLATION, CPUID, EXCEPTION_NMI, or a number 0–${EXIT_REASONS[EXIT_REASONS.length - 1].reason})` };
+    }
+    reasons.add(info.reason);
+  }
+  return { ok: true, reasons: reasons.size ? reasons : undefined };
+}
+
 export class Breakpoints {
   private nextId = 1;
   private readonly source = new Map<string, UserBreakpoint[]>();
   private functions: UserBreakpoint[] = [];
   private instructions: UserBreakpoint[] = [];
   private filters = new Set(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
+  /** The vmExit filter's condition: these basic reasons only (undefined = every exit). */
+  private exitFilterReasons: Set<number> | undefined;
   private installed = new Set<bigint>();
   private fredEntry = 0n;
 
@@ -150,12 +182,23 @@ export class Breakpoints {
       bp.name = name;
       if (label !== undefined) bp.target = { kind: 'label' };
       else if (/^fred:(user|kernel)$/i.test(name)) bp.target = { kind: 'fredEntry', ring: name.toLowerCase().endsWith('user') ? 'user' : 'kernel' };
-      else {
+      else if (/^vmentry$/i.test(name)) bp.target = { kind: 'vmentry' };
+      else if (/^vmexit:/i.test(name)) {
+        const spec = name.slice('vmexit:'.length);
+        const parsed = parseExitReasons(spec);
+        if (parsed.ok && spec.trim() !== '') {
+          const reasons = parsed.reasons;
+          bp.target = { kind: 'vmexit', matches: (r) => !reasons || reasons.has(r) };
+        } else {
+          bp.verified = false;
+          bp.message = parsed.ok ? `'${name}' names no exit reason (vmexit:EPT_VIOLATION, vmexit:48, vmexit:*)` : `${name}: ${parsed.message}`;
+        }
+      } else {
         const matches = parseEventSpec(name);
         if (matches) bp.target = { kind: 'event', matches };
         else {
           bp.verified = false;
-          bp.message = `'${name}' is not a label, fred:user/fred:kernel, or an event (#PF, vector:0x20, int:0x80, syscall, sysenter, nmi)`;
+          bp.message = `'${name}' is not a label, fred:user/fred:kernel, an event (#PF, vector:0x20, int:0x80, syscall, sysenter, nmi), vmexit:REASON or vmentry`;
         }
       }
       return bp;
@@ -184,10 +227,16 @@ export class Breakpoints {
     return this.instructions.map((bp) => this.describe(bp));
   }
 
-  setExceptionFilters(filters: readonly string[]): string | undefined {
+  /** `conditions`: filter id → condition text (only vmExit takes one: exit reasons). */
+  setExceptionFilters(filters: readonly string[], conditions: ReadonlyMap<string, string> = new Map()): string | undefined {
     const unknown = filters.filter((f) => !EXCEPTION_FILTERS.some((x) => x.filter === f));
     if (unknown.length) return `unknown exception filter(s): ${unknown.join(', ')}`;
+    const bad = [...conditions.keys()].filter((f) => f !== 'vmExit' && conditions.get(f)?.trim());
+    if (bad.length) return `exception filter(s) ${bad.join(', ')} take no condition`;
+    const parsed = parseExitReasons(conditions.get('vmExit') ?? '');
+    if (!parsed.ok) return `VM exits filter condition: ${parsed.message}`;
     this.filters = new Set(filters);
+    this.exitFilterReasons = parsed.reasons;
     return undefined;
   }
 
@@ -324,8 +373,30 @@ export class Breakpoints {
     });
   }
 
+  /** Does any breakpoint or filter stop at VM exits (machine.stopAtVmExit is set only then)? */
+  watchesVmExits(): boolean {
+    return this.filters.has('vmExit') || this.functions.some((bp) => bp.verified && bp.target?.kind === 'vmexit');
+  }
+
+  /** A VM exit that a `vmexit:` breakpoint or the vmExit filter stops at (before the monitor handles it). */
+  matchVmExit(r: VmExitRecord): Omit<EventTrigger, 'address'> | undefined {
+    const description = `VM exit: ${r.reasonName} (${r.basicReason}) at guest RIP 0x${r.guestRip.toString(16)}`;
+    const ids = this.functions.filter((bp) => bp.verified && bp.target?.kind === 'vmexit' && bp.target.matches(r.basicReason)).map((bp) => bp.id);
+    if (ids.length) return { reason: 'function breakpoint', description, ids };
+    if (this.filters.has('vmExit') && (!this.exitFilterReasons || this.exitFilterReasons.has(r.basicReason))) return { reason: 'exception', description, ids: [] };
+    return undefined;
+  }
+
   /** A trace record that an event breakpoint or exception filter stops on. */
   matchRecord(r: TraceRecord): EventTrigger | undefined {
+    if (r.kind === 'vmentry') {
+      const injecting = (r.injectedInterruptionInfo & 0x8000_0000) !== 0;
+      const ids = this.functions.filter((bp) => bp.verified && bp.target?.kind === 'vmentry').map((bp) => bp.id);
+      const what = injecting ? `VM entry injecting 0x${(r.injectedInterruptionInfo >>> 0).toString(16)}` : 'VM entry';
+      if (ids.length) return { address: undefined, reason: 'function breakpoint', description: what, ids };
+      if (injecting && this.filters.has('vmEntryInjection')) return { address: undefined, reason: 'exception', description: what, ids: [] };
+      return undefined;
+    }
     if (r.kind === 'delivery') {
       const ids = this.functions.filter((bp) => bp.verified && bp.target?.kind === 'event' && bp.target.matches(r)).map((bp) => bp.id);
       if (ids.length) return { address: r.entryRip, reason: 'function breakpoint', description: `Event breakpoint: ${deliveryLabel(r)}`, ids };

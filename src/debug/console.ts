@@ -8,13 +8,17 @@ import { deliveryLabel } from './eventStack';
 
 const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
 
-export const CONSOLE_COMMANDS = ['info fred', 'x/8gx ', 'help'];
+export const CONSOLE_COMMANDS = ['info fred', 'info vmcs', 'inject ', 'x/8gx ', 'help'];
 
 export const CONSOLE_HELP = [
   'Expressions: registers (rax, eax, rip, rflags, cr4, cpl), labels, MSR names (IA32_FRED_CONFIG),',
   '  numbers (0x10, 42), + - * / % & | ^ ~ << >> == != < > <= >= && || !, memory [rsp+8], qword/dword/word/byte [addr].',
   'info fred         FRED state: CR4.FRED, IA32_FRED_CONFIG, RSP0–3, STKLVLS, active events',
+  'info vmcs         the VMCS by SDM group: the non-zero fields, decoded (under the VMX monitor)',
+  'inject nmi | intr VEC | exc VEC [err=E] [data=D]',
+  '                  have the monitor inject an event at the next VM entry (exc takes a vector or #PF, #GP, …)',
   'x/NFU ADDR        examine memory: N units, format x (hex) or d (decimal), unit b/h/w/g (1/2/4/8 bytes)',
+  'vmcs.FIELD        a VMCS field in expressions, e.g. vmcs.GUEST_RIP, vmcs.VM_EXIT_REASON',
 ].join('\n');
 
 export function infoFred(machine: Machine, active: readonly DeliveryRecord[]): string {

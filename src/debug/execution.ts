@@ -11,6 +11,7 @@ import { EventStack } from './eventStack';
 import { History } from './history';
 import { decodeAt, isNearReturn, stepsOver } from './disassembly';
 import { DataBreakpoints } from './dataBreakpoints';
+import { setStopAtVmExit } from './monitor';
 
 /** Instructions per run slice; a slice also ends at the next snapshot. */
 const SLICE = 250_000;
@@ -36,6 +37,9 @@ export interface ExecutionHooks {
   breakpointsChanged(breakpoints: DebugProtocol.Breakpoint[]): void;
 }
 
+/** An armed stop: a one-shot machine breakpoint at `address`. */
+type Fired = { address: bigint; reason: EventTrigger['reason'] | 'step'; description: string; ids: number[] };
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Execution {
@@ -47,7 +51,11 @@ export class Execution {
   /** The run ended (halt, debug exit, shutdown, limit, …): further resumes report it again. */
   ended: StopReason | undefined;
   private temps = new Set<bigint>();
-  private fired: (EventTrigger | { address: bigint; reason: 'step'; description: string; ids: number[] }) | undefined;
+  private fired: Fired | undefined;
+  /** A VM-entry breakpoint whose entry injects an event: it fires at the handler when the delivery record follows. */
+  private entryTrigger: EventTrigger | undefined;
+  /** The VM exit the machine was told to stop at (machine.stopAtVmExit), until the stop is reported. */
+  private exitStop: Omit<EventTrigger, 'address'> | undefined;
   private replaying = false;
   private stepTrap = false;
 
@@ -63,6 +71,11 @@ export class Execution {
     this.history = new History(machine, snapshotInterval);
     this.data = new DataBreakpoints(machine);
     machine.trace.subscribe((r) => this.onRecord(r));
+    setStopAtVmExit(machine, (r) => {
+      if (this.replaying) return false;
+      this.exitStop = this.breakpoints.matchVmExit(r);
+      return this.exitStop !== undefined;
+    });
   }
 
   /** Active event deliveries, innermost last. */
@@ -79,11 +92,23 @@ export class Execution {
       if (changed.length) this.hooks.breakpointsChanged(changed);
     }
     if (this.fired) return;
-    const trigger = this.breakpoints.matchRecord(r) ?? this.msrDataTrigger(r) ?? (this.stepTrap && r.kind === 'delivery' ? { address: r.entryRip, reason: 'step' as const, description: 'Step into the event handler', ids: [] } : undefined);
-    if (trigger) {
-      this.fired = trigger;
-      this.armTemp(trigger.address);
+    if (this.entryTrigger && r.kind === 'delivery' && r.injected) {
+      const t = this.entryTrigger;
+      this.entryTrigger = undefined;
+      return this.fire({ ...t, address: r.entryRip });
     }
+    const trigger: (Omit<Fired, 'address'> & { address: bigint | undefined }) | undefined = this.breakpoints.matchRecord(r) ?? this.msrDataTrigger(r)
+      ?? (this.stepTrap && r.kind === 'delivery' ? { address: r.entryRip, reason: 'step', description: 'Step into the event handler', ids: [] } : undefined);
+    if (!trigger) return;
+    if (trigger.address !== undefined) return this.fire({ ...trigger, address: trigger.address });
+    // A VM entry goes to the handler of the event it injects (its delivery record follows) or to the guest RIP it just loaded.
+    if (r.kind === 'vmentry' && (r.injectedInterruptionInfo & 0x8000_0000) !== 0) this.entryTrigger = trigger as EventTrigger;
+    else this.fire({ ...trigger, address: this.machine.getRip() });
+  }
+
+  private fire(f: Fired): void {
+    this.fired = f;
+    this.armTemp(f.address);
   }
 
   /** An MSR data breakpoint: stop after the WRMSR (the machine runs WRMSR as a block of its own, so RIP is at it). */
@@ -106,6 +131,7 @@ export class Execution {
     for (const a of this.temps) if (!this.breakpoints.isUserAddress(a)) this.machine.removeBreakpoint(a);
     this.temps.clear();
     this.fired = undefined;
+    this.entryTrigger = undefined;
   }
 
   private rsp(): bigint {
@@ -124,6 +150,21 @@ export class Execution {
       return { kind: 'stopped', reason: 'exception', description: 'Shutdown (triple fault)', text: stop.message };
     }
     return { kind: 'ended', stop };
+  }
+
+  /** Stops that the monitor makes: a VM exit a breakpoint asked for, a failed VM entry. */
+  private monitorOutcome(stop: StopReason): Outcome | undefined {
+    if (stop.reason === 'vmexit') {
+      const e = this.exitStop;
+      this.exitStop = undefined;
+      return { kind: 'stopped', reason: e?.reason ?? 'exception', description: e?.description ?? stop.message, ids: e?.ids.length ? e.ids : undefined };
+    }
+    if (stop.reason === 'vmentryFailure') {
+      // The monitor tries the entry again on the next run, so the VMCS can be fixed first (setVariable).
+      if (this.breakpoints.hasFilter('vmEntryFailure')) return { kind: 'stopped', reason: 'exception', description: 'VM-entry failure', text: stop.message };
+      return this.end(stop);
+    }
+    return undefined;
   }
 
   private firedOutcome(): Outcome | undefined {
@@ -161,6 +202,8 @@ export class Execution {
           const event = this.firedOutcome();
           if (event) return event;
         }
+        const monitor = this.monitorOutcome(stop);
+        if (monitor) return monitor;
         if (stop.reason === 'watchpoint') {
           const ids = stop.write ? this.data.decide(this.data.memoryHits(stop.write.address, stop.write.size), this.evaluate, this.hooks.log) : [];
           if (ids.length) return { kind: 'stopped', reason: 'data breakpoint', description: `Paused on ${stop.message}`, ids, text: stop.message };
@@ -203,6 +246,8 @@ export class Execution {
       this.clearTemps();
     }
     this.history.maybeSnapshot();
+    const monitor = stop && this.monitorOutcome(stop);
+    if (monitor) return monitor;
     if (stop && stop.reason !== 'breakpoint') return this.end(stop);
     return event ?? { kind: 'stopped', reason: 'step', description: 'Step' };
   }

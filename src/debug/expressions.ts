@@ -1,7 +1,7 @@
 // Expressions of the watch, hover, REPL and breakpoint conditions: numbers, registers, labels, MSR
 // names, `+ - * / % & | ^ << >> ~`, comparisons and memory (`[rsp+8]`, `dword [addr]`). Values are
 // unsigned 64-bit. An error is an ExpressionError with a message that says what and where.
-import { msrByName } from '../arch/index';
+import { msrByName, vmcsFieldByName } from '../arch/index';
 import { GPR_NAMES } from '../machine/cpu/state';
 import type { Machine } from '../machine/machine';
 
@@ -15,6 +15,8 @@ export interface EvalContext {
   msr(name: string): bigint | undefined;
   /** Little-endian load; throws ExpressionError when unmapped. */
   load(address: bigint, size: number): bigint;
+  /** A VMCS field by name (`vmcs.GUEST_RIP`); throws ExpressionError without a monitor or for an unknown field. */
+  vmcs?(field: string): bigint;
 }
 
 const MASK64 = (1n << 64n) - 1n;
@@ -144,6 +146,10 @@ class Parser {
       if (this.tokens[this.i]?.kind === 'id' && (this.tokens[this.i] as { text: string }).text.toLowerCase() === 'ptr') this.i++;
       return this.memory(SIZES[lower]);
     }
+    if (lower.startsWith('vmcs.')) {
+      if (!this.ctx.vmcs) throw new ExpressionError(`'${name}': no VMCS here`);
+      return this.ctx.vmcs(name.slice(5));
+    }
     const reg = this.ctx.register(lower);
     if (reg !== undefined) return reg;
     const sym = this.ctx.symbol(name);
@@ -224,5 +230,13 @@ export function machineContext(machine: Machine, symbols: ReadonlyMap<string, bi
       return v;
     },
     load: (address, size) => loadLittleEndian(machine, address, size),
+    vmcs: (field) => {
+      const vmx = machine.vmx;
+      if (!vmx) throw new ExpressionError(`vmcs.${field}: the guest runs on bare metal ("vmx": false), there is no VMCS`);
+      const ref = vmcsFieldByName(field);
+      if (!ref) throw new ExpressionError(`vmcs.${field}: no VMCS field '${field}' (names as in the VMCS scope, e.g. vmcs.GUEST_RIP)`);
+      if (!vmx.vmcs.supports(ref.field)) throw new ExpressionError(`vmcs.${field}: ${ref.field.name} exists only when FRED is exposed`);
+      return vmx.vmcs.get(field);
+    },
   };
 }

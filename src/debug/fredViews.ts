@@ -1,9 +1,11 @@
-// Bodies of the `fredLab/stackLevels` and `fredLab/timeline` custom requests (types and docs in
+// Bodies of the `fredLab/stackLevels`, `fredLab/timeline` and `fredLab/vmcs` custom requests (types and docs in
 // customRequests.ts and docs/debugger.md): machine state and trace records as the views render them.
 import { FRED_CONFIG_BITS, exceptionByVector, msrIndex } from '../arch/index';
 import type { Machine } from '../machine/machine';
 import type { DeliveryRecord } from '../machine/trace';
-import type { StackLevelsResponseBody, TimelineArguments, TimelineResponseBody } from './customRequests';
+import type { StackLevelsResponseBody, TimelineArguments, TimelineResponseBody, VmcsResponseBody } from './customRequests';
+import { monitorOf } from './monitor';
+import { vmcsJson } from './vmcsView';
 import { deliveryLabel } from './eventStack';
 import { recordJson, summarizeRecord } from './traceText';
 import { hex } from './variables';
@@ -42,5 +44,18 @@ export function timeline(m: Machine, historyStart: number, args: TimelineArgumen
     icount: m.icount,
     historyStart,
     records: all.slice(start, start + count).map(({ record, index }) => ({ index, icount: record.icount, kind: record.kind, summary: summarizeRecord(record), record: recordJson(record) })),
+  };
+}
+
+/** `fredLab/vmcs`: every supported field by group; `active: false` on bare metal. */
+export function vmcsBody(m: Machine): VmcsResponseBody {
+  const vmx = monitorOf(m);
+  if (!vmx) return { active: false, exitCount: 0, stoppedAtExit: null, groups: [] };
+  const e = vmx.stoppedAtExit;
+  return {
+    active: true,
+    exitCount: vmx.exitCount,
+    stoppedAtExit: e ? { reason: e.basicReason, name: e.reasonName, qualification: hex(e.qualification), guestRip: hex(e.guestRip), icount: e.icount } : null,
+    groups: vmcsJson(vmx.vmcs),
   };
 }

@@ -9,8 +9,8 @@ export interface InterruptSpec {
 export interface LaunchConfig {
   program: string;
   stopOnEntry: boolean;
-  /** false = bare metal; an object = the monitor's policy (the monitor does not exist yet). */
-  vmx: false | Record<string, unknown>;
+  /** false = bare metal; otherwise the monitor's policy (parseVmxPolicy: KVM v9's defaults for what is absent). */
+  vmx: VmxPolicy | false;
   memoryMiB: number;
   interrupts: InterruptSpec[];
   /** Total guest instructions before the session ends (undefined = no limit). */
@@ -25,6 +25,7 @@ const KNOWN = new Set(['program', 'stopOnEntry', 'vmx', 'memoryMiB', 'interrupts
 const CLIENT_KEYS = new Set(['type', 'request', 'name', 'noDebug', '__sessionId', '__restart', '__configurationTarget', 'cwd', 'debugServer', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'suppressMultipleSessionWarning', '__parentId']);
 
 import { MAX_MEMORY_MIB } from '../machine/boot';
+import { parseVmxPolicy, type VmxPolicy } from '../machine/vmx/policy';
 
 /** The machine's memory bounds (the Machine constructor rejects anything else). */
 export const MEMORY_MIB_RANGE = { min: 2, max: MAX_MEMORY_MIB } as const;
@@ -42,8 +43,15 @@ export function checkLaunchArguments(args: Record<string, unknown>): LaunchCheck
   if (typeof program !== 'string' || program.trim() === '') errors.push(`'program' must be the path of a .fred source file (got ${JSON.stringify(program)})`);
   const stopOnEntry = args.stopOnEntry ?? false;
   if (typeof stopOnEntry !== 'boolean') errors.push(`'stopOnEntry' must be true or false (got ${JSON.stringify(stopOnEntry)})`);
-  const vmx = args.vmx ?? {};
-  if (vmx !== false && (typeof vmx !== 'object' || vmx === null || Array.isArray(vmx))) errors.push(`'vmx' must be false (bare metal) or an object with the monitor's policy (got ${JSON.stringify(vmx)})`);
+  let vmx: VmxPolicy | false = false;
+  if (args.vmx !== undefined && args.vmx !== false && (typeof args.vmx !== 'object' || args.vmx === null || Array.isArray(args.vmx))) {
+    errors.push(`'vmx' must be false (bare metal) or an object with the monitor's policy (got ${JSON.stringify(args.vmx)})`);
+  } else {
+    // One validator for the launch configuration and the CLI's --vmx-config: each error names its path (vmx.ept, vmx.interrupts[1].every).
+    const policy = parseVmxPolicy(args.vmx);
+    if (policy.ok) vmx = policy.policy;
+    else errors.push(...policy.errors.map((e) => `'${e.path}': ${e.message}`));
+  }
   const memoryMiB = args.memoryMiB ?? 64;
   if (!isInteger(memoryMiB, MEMORY_MIB_RANGE.min, MEMORY_MIB_RANGE.max)) errors.push(`'memoryMiB' must be an integer from ${MEMORY_MIB_RANGE.min} to ${MEMORY_MIB_RANGE.max} (got ${JSON.stringify(memoryMiB)})`);
   const interrupts: InterruptSpec[] = [];
@@ -67,7 +75,7 @@ export function checkLaunchArguments(args: Record<string, unknown>): LaunchCheck
   return {
     ok: true,
     config: {
-      program: program as string, stopOnEntry: stopOnEntry as boolean, vmx: vmx as LaunchConfig['vmx'], memoryMiB: memoryMiB as number,
+      program: program as string, stopOnEntry: stopOnEntry as boolean, vmx, memoryMiB: memoryMiB as number,
       interrupts, maxInstructions: maxInstructions as number | undefined, trace: trace as boolean,
     },
   };

@@ -9,23 +9,29 @@ import {
   TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { MSRS, msrByName } from '../arch/index';
+import { MSRS, VMCS_FIELDS, msrByName } from '../arch/index';
 import { createMachine, type Machine } from '../machine/machine';
 import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { CONSOLE_COMMANDS, CONSOLE_HELP, examine, infoFred } from './console';
-import type { TimelineArguments, TravelToArguments, TravelToResponseBody } from './customRequests';
-import { stackLevels, timeline } from './fredViews';
+import type { InjectArguments, InjectResponseBody, TimelineArguments, TravelToArguments, TravelToResponseBody } from './customRequests';
+import { stackLevels, timeline, vmcsBody } from './fredViews';
+import { InjectError, inject, parseInjectCommand } from './inject';
+import { monitorOf } from './monitor';
+import { infoVmcs } from './vmcsView';
 import { disassembleAround, readPrefix } from './disassembly';
 import { deliveryLabel } from './eventStack';
 import { Execution, type Outcome } from './execution';
 import { dataId, describeTarget, memoryTarget, msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
 import { ExpressionError, REGISTER_NAMES, evaluateExpression, machineContext } from './expressions';
 import { checkLaunchArguments, type LaunchConfig } from './launchConfig';
+import { checkPolicyLabels } from '../machine/vmx/policy';
 import { loadProgram, symbolize, type LoadedProgram } from './program';
 import { summarizeRecord } from './traceText';
 import { SetVariableError, Variables, hex } from './variables';
 
 const THREAD_ID = 1;
+/** The id of the "VM exit: …" frame shown while stopped at an unhandled VM exit (its scopes are the current ones). */
+const EXIT_FRAME_ID = 1_000_000;
 
 /** Error ids of the error responses (stable for clients and tests). */
 export const ErrorIds = {
@@ -48,7 +54,7 @@ interface BreakpointRequests {
   functions: DebugProtocol.FunctionBreakpoint[];
   instructions: DebugProtocol.InstructionBreakpoint[];
   data: DebugProtocol.DataBreakpoint[];
-  filters: string[] | undefined;
+  filters: { filters: string[]; conditions: Map<string, string> } | undefined;
 }
 
 export class FredDebugSession extends LoggingDebugSession {
@@ -90,6 +96,7 @@ export class FredDebugSession extends LoggingDebugSession {
       supportsExceptionInfoRequest: true,
       supportsTerminateRequest: true,
       supportsDataBreakpoints: true,
+      supportsExceptionFilterOptions: true,
       supportsDataBreakpointBytes: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
     };
@@ -116,11 +123,18 @@ export class FredDebugSession extends LoggingDebugSession {
       return { ok: false, id: ErrorIds.assembler, message: `The program did not assemble (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}):\n${loaded.errors.join('\n')}` };
     }
     for (const w of loaded.warnings) this.console(`${w}\n`, 'console');
-    if (config.vmx !== false) this.console('FRED Lab: the VMX monitor is not implemented yet; the guest runs on bare metal (as with "vmx": false).\n', 'console');
     const program = loaded.program;
+    if (config.vmx) {
+      const labels = checkPolicyLabels(config.vmx, (label) => program.result.image.symbols.get(label));
+      if (labels.length) {
+        const lines = labels.map((e) => `'${e.path}': ${e.message}`);
+        for (const line of lines) this.console(`launch: ${line}\n`, 'stderr');
+        return { ok: false, id: ErrorIds.badLaunch, message: `Bad launch configuration:\n${lines.join('\n')}` };
+      }
+    }
     let machine: Machine;
     try {
-      machine = createMachine(program.result.image, { memoryMiB: config.memoryMiB, interrupts: config.interrupts, vmx: false });
+      machine = createMachine(program.result.image, { memoryMiB: config.memoryMiB, interrupts: config.interrupts, vmx: config.vmx });
     } catch (error) {
       const message = `The machine could not boot the program: ${error instanceof Error ? error.message : String(error)}`;
       this.console(`${message}\n`, 'stderr');
@@ -182,7 +196,7 @@ export class FredDebugSession extends LoggingDebugSession {
     s.breakpoints.setFunction(this.requests.functions);
     s.breakpoints.setInstruction(this.requests.instructions);
     s.execution.data.set(this.requests.data);
-    if (this.requests.filters) s.breakpoints.setExceptionFilters(this.requests.filters);
+    if (this.requests.filters) s.breakpoints.setExceptionFilters(this.requests.filters.filters, this.requests.filters.conditions);
   }
 
   private stopRunning(): void {
@@ -297,10 +311,18 @@ export class FredDebugSession extends LoggingDebugSession {
     const s = this.session(response);
     if (!s) return;
     const active = s.execution.activeEvents();
-    const frames: DebugProtocol.StackFrame[] = [this.codeFrame(s, 1, s.machine.getRip())];
+    const frames: DebugProtocol.StackFrame[] = [];
+    // Stopped at a VM exit the monitor has not handled yet: the exit is the top frame, at the guest RIP.
+    const exit = monitorOf(s.machine)?.stoppedAtExit;
+    if (exit) {
+      const frame = this.codeFrame(s, EXIT_FRAME_ID, exit.guestRip);
+      frame.name = `VM exit: ${exit.reasonName} (${exit.basicReason}) ← ${frame.name}`;
+      frames.push(frame);
+    }
+    frames.push(this.codeFrame(s, 1, s.machine.getRip()));
     for (let k = active.length - 1; k >= 0; k--) {
       const d = active[k];
-      const frame = this.codeFrame(s, frames.length + 1, d.fromRip);
+      const frame = this.codeFrame(s, active.length - k + 1, d.fromRip);
       frame.name = `${deliveryLabel(d)} ← ${frame.name}`;
       frames.push(frame);
     }
@@ -333,7 +355,7 @@ export class FredDebugSession extends LoggingDebugSession {
     const s = this.session(response);
     if (!s) return;
     const active = s.execution.activeEvents();
-    const index = args.frameId <= 1 ? active.length - 1 : active.length - (args.frameId - 1);
+    const index = args.frameId <= 1 || args.frameId === EXIT_FRAME_ID ? active.length - 1 : active.length - (args.frameId - 1);
     response.body = { scopes: s.variables.scopes(active[index]) };
     this.sendResponse(response);
   }
@@ -445,9 +467,10 @@ export class FredDebugSession extends LoggingDebugSession {
     const s = this.session(response);
     if (!s) return;
     const filters = [...args.filters, ...(args.filterOptions ?? []).map((o) => o.filterId)];
-    const error = s.breakpoints.setExceptionFilters(filters);
+    const conditions = new Map((args.filterOptions ?? []).filter((o) => o.condition?.trim()).map((o) => [o.filterId, o.condition!]));
+    const error = s.breakpoints.setExceptionFilters(filters, conditions);
     if (error) return this.fail(response, ErrorIds.badLaunch, error);
-    this.requests.filters = filters;
+    this.requests.filters = { filters, conditions };
     response.body = { breakpoints: filters.map(() => ({ verified: true })) };
     this.sendResponse(response);
   }
@@ -495,19 +518,37 @@ export class FredDebugSession extends LoggingDebugSession {
     const ctx = machineContext(s.machine, s.program.result.image.symbols);
     const evaluate = (e: string) => evaluateExpression(e, ctx);
     try {
-      if (args.context === 'repl' && /^(help|info fred|x(\/\S*)?\s)/i.test(text)) {
-        const result = /^help$/i.test(text) ? CONSOLE_HELP : /^info fred$/i.test(text) ? infoFred(s.machine, s.execution.activeEvents()) : examine(text, s.machine, evaluate);
-        response.body = { result, variablesReference: 0 };
+      if (args.context === 'repl' && /^(help|info\s|inject\b|x(\/\S*)?\s)/i.test(text)) {
+        response.body = { result: this.consoleCommand(s, text, evaluate), variablesReference: 0 };
       } else {
         const value = evaluate(text);
         const signed = BigInt.asIntN(64, value);
         response.body = { result: `${hex(value)} (${signed < 0n ? `${value} / ${signed}` : value})`, variablesReference: 0, memoryReference: hex(value), type: 'u64' };
       }
     } catch (error) {
-      if (error instanceof ExpressionError) return this.fail(response, ErrorIds.evaluate, error.message);
+      if (error instanceof ExpressionError || error instanceof InjectError) return this.fail(response, ErrorIds.evaluate, error.message);
       throw error;
     }
     this.sendResponse(response);
+  }
+
+  /** Debug Console commands (docs/debugger.md): help, info fred, info vmcs, inject, x/NFU. */
+  private consoleCommand(s: Session, text: string, evaluate: (e: string) => bigint): string {
+    if (/^help$/i.test(text)) return CONSOLE_HELP;
+    if (/^info\s+fred$/i.test(text)) return infoFred(s.machine, s.execution.activeEvents());
+    if (/^info\s+vmcs$/i.test(text)) {
+      const vmx = monitorOf(s.machine);
+      if (!vmx) throw new ExpressionError('info vmcs: the guest runs on bare metal ("vmx": false), there is no VMCS');
+      const stopped = vmx.stoppedAtExit;
+      return infoVmcs(vmx.vmcs, `VMCS after ${vmx.exitCount} VM exit${vmx.exitCount === 1 ? '' : 's'}${stopped ? `; stopped at VM exit ${stopped.reasonName} (${stopped.basicReason}), not handled yet` : ''}`);
+    }
+    if (/^info\b/i.test(text)) throw new ExpressionError(`'${text}': the info commands are 'info fred' and 'info vmcs'`);
+    if (/^inject\b/i.test(text)) {
+      const result = inject(s.machine, parseInjectCommand(text, evaluate));
+      s.execution.stateModified();
+      return result;
+    }
+    return examine(text, s.machine, evaluate);
   }
 
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
@@ -521,6 +562,7 @@ export class FredDebugSession extends LoggingDebugSession {
       ...REGISTER_NAMES.map((r) => ({ label: r, type: 'variable' as const })),
       ...[...s.program.result.image.symbols.keys()].map((l) => ({ label: l, type: 'reference' as const })),
       ...MSRS.filter((m) => m.readable).map((m) => ({ label: m.name, type: 'property' as const })),
+      ...(monitorOf(s.machine) ? VMCS_FIELDS.filter((f) => monitorOf(s.machine)!.vmcs.supports(f)).map((f) => ({ label: `vmcs.${f.name}`, type: 'field' as const })) : []),
     ];
     const lower = word.toLowerCase();
     response.body = { targets: names.filter((n) => n.label.toLowerCase().startsWith(lower)).slice(0, 200).map((n) => ({ ...n, start, length: word.length })) };
@@ -624,6 +666,16 @@ export class FredDebugSession extends LoggingDebugSession {
           this.sendResponse(response);
           this.report({ kind: 'stopped', reason: 'goto', description: `Travelled to instruction ${s.machine.icount}` });
           return;
+        }
+        case 'fredLab/vmcs':
+          response.body = vmcsBody(s.machine);
+          break;
+        case 'fredLab/inject': {
+          if (this.running) return this.fail(response, ErrorIds.busy, 'The machine is running: pause it first.');
+          const body: InjectResponseBody = { description: inject(s.machine, (args ?? {}) as InjectArguments) };
+          s.execution.stateModified();
+          response.body = body;
+          break;
         }
         default:
           return this.fail(response, ErrorIds.custom, `unknown request '${command}'`);

@@ -6,7 +6,7 @@ import { Handles, Scope } from '@vscode/debugadapter';
 import {
   ACCESS_RIGHTS_FIELDS, CR0_FIELDS, CR3_FIELDS, CR4_FIELDS, EFER_FIELDS, FRED_CONFIG_FIELDS, FRED_CS_WORD_FIELDS, FRED_FRAME_SLOTS,
   FRED_SS_WORD_FIELDS, MSRS, RFLAGS_FIELDS, SELECTOR_FIELDS, bitRangeText, eventTypeInfo, exceptionByVector, extractField, msrByName,
-  registerLayout, type BitLayout,
+  registerLayout, type BitLayout, type VmcsGroup,
 } from '../arch/index';
 import { GPR_NAMES, SEGMENT_NAMES, type Segment } from '../machine/cpu/state';
 import { writeMsr } from '../machine/cpu/exec/msr';
@@ -15,6 +15,8 @@ import type { DeliveryRecord } from '../machine/trace';
 import { loadLittleEndian } from './expressions';
 import { eventName } from './eventStack';
 import { msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
+import { monitorOf } from './monitor';
+import { VmcsWriteError, bitNote, hexField, vmcsGroups, writeField, type VmcsFieldView } from './vmcsView';
 
 type Container =
   | { kind: 'registers' }
@@ -25,6 +27,8 @@ type Container =
   | { kind: 'stklvls'; value: bigint }
   | { kind: 'eventFrame'; delivery: DeliveryRecord }
   | { kind: 'msrs' }
+  | { kind: 'vmcs' }
+  | { kind: 'vmcsGroup'; group: VmcsGroup }
   | { kind: 'fields'; layout: BitLayout; value: bigint; annotate?: (field: string, value: bigint) => string | undefined };
 
 export const hex64 = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`;
@@ -57,6 +61,7 @@ export class Variables {
     ];
     if (delivery) out.push(scope(delivery.mechanism === 'fred' ? 'Event frame' : 'Event frame (IDT)', { kind: 'eventFrame', delivery }));
     out.push(scope('MSRs', { kind: 'msrs' }, true));
+    if (monitorOf(this.machine)) out.push(scope('VMCS', { kind: 'vmcs' }));
     return out;
   }
 
@@ -124,6 +129,17 @@ export class Variables {
         return this.eventFrame(c.delivery);
       case 'msrs':
         return MSRS.filter((d) => d.readable && m.readMsr(d.index) !== undefined).map((d) => this.msrVariable(d.name));
+      case 'vmcs':
+      case 'vmcsGroup': {
+        const vmx = monitorOf(m);
+        if (!vmx) return [];
+        const groups = vmcsGroups(vmx.vmcs);
+        if (c.kind === 'vmcs') {
+          return groups.map((g) => this.variable(g.title, `${g.fields.filter((f) => f.value !== 0n).length} of ${g.fields.length} fields non-zero`,
+            { presentationHint: { attributes: ['readOnly'] } }, { kind: 'vmcsGroup', group: g.group }));
+        }
+        return groups.find((g) => g.group === c.group)!.fields.map((f) => this.vmcsVariable(f));
+      }
       case 'fields':
         return c.layout.map((f) => {
           const v = extractField(f, c.value);
@@ -132,6 +148,14 @@ export class Variables {
           return this.variable(`${f.name} [${bitRangeText(f)}]`, f.width === 1 && note ? `${value} (${note})` : value, { type: f.doc, presentationHint: { attributes: ['readOnly'] } });
         });
     }
+  }
+
+  private vmcsVariable(f: VmcsFieldView): DebugProtocol.Variable {
+    const extra: Partial<DebugProtocol.Variable> = { evaluateName: `vmcs.${f.def.name}`, type: `${f.def.title} (0x${f.def.encoding.toString(16).padStart(4, '0')})` };
+    if (f.readOnly) extra.presentationHint = { attributes: ['readOnly'] };
+    const value = `${hexField(f.def, f.value)}${f.note ? ` ${f.note}` : f.layout ? ` ${setFlags(f.layout, f.value)}` : ''}`;
+    const name = f.def.name;
+    return this.variable(name, value, extra, f.layout ? this.fieldsOf(f.layout, f.value, (bit, v) => bitNote(name, bit, v)) : undefined);
   }
 
   private msrVariable(name: string): DebugProtocol.Variable {
@@ -231,6 +255,17 @@ export class Variables {
       const r = writeMsr(m.cpu, def.index, BigInt.asUintN(64, value));
       if (!r.ok) throw new SetVariableError(`WRMSR ${def.name} ← ${hex(value)} would raise #GP: ${r.reason}`);
       return { value: hex64(m.readMsr(def.index) ?? value) };
+    }
+    if (c.kind === 'vmcsGroup') {
+      const vmx = monitorOf(m);
+      if (!vmx) throw new SetVariableError('the guest runs without the VMX monitor');
+      try {
+        const f = writeField(vmx.vmcs, name, value);
+        return { value: `${hexField(f.def, f.value)}${f.note ? ` ${f.note}` : ''}` };
+      } catch (error) {
+        if (error instanceof VmcsWriteError) throw new SetVariableError(error.message);
+        throw error;
+      }
     }
     throw new SetVariableError(`${name} is read-only here`);
   }

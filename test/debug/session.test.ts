@@ -1,7 +1,7 @@
 // Session basics over DAP: initialize, launch attributes and their errors, assembler errors,
 // threads, stepping (in, over, out), continue to the end, pause, output, terminate.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { failure, fixture, inProcess, launchStopped, outputContaining, resume, topFrame, value, type Harness } from './helpers';
+import { failure, fixture, inProcess, launchStopped, outputContaining, resume, scopeVariables, topFrame, value, type Harness } from './helpers';
 
 let h: Harness;
 beforeEach(async () => {
@@ -70,10 +70,17 @@ describe('initialize and launch', () => {
     expect(await failure(h.dc.launch({ program: fixture('nope.fred') }))).toMatch(/nope\.fred: cannot read the program \(ENOENT\)/);
   });
 
-  it('says that a vmx policy object runs on bare metal for now', async () => {
-    const said = outputContaining(h.dc, 'console', 'VMX monitor is not implemented yet');
-    await launchStopped(h.dc, fixture('loop.fred'), { vmx: { exceptionBitmap: 0 } });
+  it('a bad vmx policy or an unknown label in it fails the launch, naming the path', async () => {
+    await h.dc.initializeRequest();
+    expect(await failure(h.dc.launch({ program: fixture('loop.fred'), vmx: { ept: 'fast' } }))).toMatch(/'vmx\.ept': expected "eager" or "lazy", got "fast"/);
+    const said = outputContaining(h.dc, 'stderr', "launch: 'vmx.nmis[0].at': unknown label \"nowhere\"");
+    expect(await failure(h.dc.launch({ program: fixture('loop.fred'), vmx: { nmis: [{ at: 'nowhere' }] } }))).toMatch(/'vmx\.nmis\[0\]\.at': unknown label "nowhere"/);
     await said;
+  });
+
+  it('runs under the VMX monitor by default (the VMCS scope is there)', async () => {
+    await launchStopped(h.dc, fixture('loop.fred'), { vmx: undefined });
+    expect(await scopeVariables(h.dc, 'VMCS')).toHaveLength(7);
   });
 
   it('maxInstructions ends the run with the limit in words', async () => {
