@@ -125,9 +125,9 @@ export function enterGuest(m: VmxMonitor): void {
   const guestFred = (c.cr4 & CR4_FRED) !== 0n;
   m.enterNonRoot();
   c.trace.emit(vmEntryRecord(vmcs, c.icount));
-  if (!injecting) return;
   const source = m.injectionSource;
-  consumeInjection(m);
+  consumeInjection(m); // also a request whose valid bit was cleared in the VMCS after a failed entry
+  if (!injecting) return;
   const delivery = injectedEvent({
     interruptionInfo: Number(vmcs.get('VM_ENTRY_INTR_INFO_FIELD')),
     errorCode: Number(vmcs.get('VM_ENTRY_EXCEPTION_ERROR_CODE')),
