@@ -20,7 +20,9 @@ export interface LaunchConfig {
 
 export type LaunchCheck = { ok: true; config: LaunchConfig } | { ok: false; errors: string[] };
 
-const KNOWN = new Set(['program', 'stopOnEntry', 'vmx', 'memoryMiB', 'interrupts', 'maxInstructions', 'trace']);
+/** The launch attributes (package.json's launch schema has exactly these; test/extension pins it). */
+export const LAUNCH_ATTRIBUTES = ['program', 'stopOnEntry', 'vmx', 'memoryMiB', 'interrupts', 'maxInstructions', 'trace'] as const;
+const KNOWN = new Set<string>(LAUNCH_ATTRIBUTES);
 /** Keys VS Code and the DAP client add to every configuration. */
 const CLIENT_KEYS = new Set(['type', 'request', 'name', 'noDebug', '__sessionId', '__restart', '__configurationTarget', 'cwd', 'debugServer', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'suppressMultipleSessionWarning', '__parentId']);
 
