@@ -5,7 +5,8 @@ import { join } from 'node:path';
 // coloured by the grammar, a file without extension is recognised by its `; fred-lab` first line, a
 // hover explains an MSR, and a broken file shows the assembler's diagnostic in the Problems panel on
 // the right line (also for an %include'd file), F9 sets a breakpoint, F5 without launch.json starts a
-// session paused on entry, and continue stops at the breakpoint.
+// session paused on entry (under the VMX monitor, the default) with the FRED and VMCS scopes in the
+// Variables view, and continue stops at the breakpoint.
 
 const BROKEN = [
   '; fred-lab',
@@ -163,6 +164,25 @@ export const smoke = {
       const rows = await scopeVariables(page, 'FRED', 'IA32_FRED_CONFIG');
       console.log(`    FRED scope: ${rows.slice(0, 3).join(' | ')}`);
       await shot('variables-fred');
+    });
+
+    await step('under the VMX monitor (the default) the Variables view shows the VMCS scope by SDM group', async () => {
+      const groups = await scopeVariables(page, 'VMCS', 'Guest-state area: guest register state');
+      console.log(`    VMCS scope: ${groups.slice(0, 3).join(' | ')}`);
+      const view = page.locator('.debug-variables');
+      const controls = view.locator('.monaco-list-row[aria-label^="VM-execution control fields"]').first();
+      await controls.waitFor({ timeout: 10_000 });
+      if ((await controls.getAttribute('aria-expanded')) !== 'true') await controls.click();
+      // The list is virtualized: wheel down until the group's first field is rendered.
+      const field = view.locator('.monaco-list-row[aria-label^="VIRTUAL_PROCESSOR_ID, value 0x"]').first();
+      for (let k = 0; k < 6 && (await field.count()) === 0; k++) {
+        await view.hover();
+        await page.mouse.wheel(0, 120);
+        await page.waitForTimeout(200);
+      }
+      await field.waitFor({ timeout: 10_000 });
+      console.log(`    ${await field.getAttribute('aria-label')}`);
+      await shot('variables-vmcs');
     });
 
     await step(`continue stops at the breakpoint on line ${sampleLine}`, async () => {
