@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { InjectResponseBody, VmcsResponseBody } from '../../src/debug/customRequests';
 import { fixture } from './helpers';
 
 let dir: string;
@@ -50,6 +51,36 @@ describe('stand-alone adapter process', () => {
       await dc.continueRequest({ threadId: 1 });
       expect(((await exited) as DebugProtocol.ExitedEvent).body.exitCode).toBe(0);
       await terminated;
+    } finally {
+      await dc.stop();
+    }
+  });
+
+  it('under the VMX monitor: a vmexit breakpoint, the VM exit frame, fredLab/vmcs, fredLab/inject, dataBreakpointInfo', async () => {
+    const dc = new DebugClient('node', adapter, 'fred');
+    dc.defaultTimeout = 15_000;
+    await dc.start();
+    try {
+      await dc.initializeRequest();
+      expect(await dc.launch({ program: fixture('vmx.fred'), vmx: { ept: 'warp' } }).then(() => '', (e: Error) => e.message)).toMatch(/'vmx\.ept': expected "eager" or "lazy", got "warp"/);
+      const initialized = dc.waitForEvent('initialized');
+      await dc.launch({ program: fixture('vmx.fred'), memoryMiB: 8 }); // no vmx: the monitor with KVM's defaults
+      await initialized;
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'vmexit:CPUID' }] });
+      const stopped = dc.waitForEvent('stopped');
+      await dc.configurationDoneRequest();
+      expect(((await stopped) as DebugProtocol.StoppedEvent).body.description).toMatch(/^VM exit: CPUID \(10\) at guest RIP 0x/);
+      expect((await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].name).toBe('VM exit: CPUID (10) ← cpuids+0x2');
+      const vmcs = (await dc.customRequest('fredLab/vmcs')).body as VmcsResponseBody;
+      expect(vmcs.stoppedAtExit?.reason).toBe(10);
+      expect(vmcs.groups.find((g) => g.group === 'exitInformation')?.fields.find((f) => f.name === 'VM_EXIT_REASON')?.note).toBe('CPUID (10)');
+      expect(((await dc.customRequest('fredLab/inject', { kind: 'nmi' })).body as InjectResponseBody).description).toMatch(/^NMI queued/);
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      const watch = await dc.customRequest('dataBreakpointInfo', { name: 'IA32_FRED_CONFIG' });
+      expect(watch.body.dataId).toBe('msr:IA32_FRED_CONFIG');
+      const exited = dc.waitForEvent('exited');
+      await dc.continueRequest({ threadId: 1 });
+      expect(((await exited) as DebugProtocol.ExitedEvent).body.exitCode).toBe(0);
     } finally {
       await dc.stop();
     }

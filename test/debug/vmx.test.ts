@@ -7,7 +7,7 @@ import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VMCS_GROUP_TITLES } from '../../src/arch/index';
 import type { InjectResponseBody, TimelineResponseBody, VmcsResponseBody } from '../../src/debug/customRequests';
-import { children, failure, fixture, inProcess, launchStopped, resume, rip, scopeVariables, topFrame, value, type Harness } from './helpers';
+import { children, failure, fixture, inProcess, launchStopped, outputContaining, resume, rip, scopeVariables, topFrame, value, type Harness } from './helpers';
 
 let h: Harness;
 beforeEach(async () => {
@@ -222,6 +222,34 @@ describe('VM-entry failure', () => {
     await functionBreakpoints('vmexit:CPUID');
     await cont();
     expect(await value(h.dc, 'r12')).toBe(2n);
+  });
+});
+
+describe('VM-entry failure with the filter off', () => {
+  it('ends the session with the failed check in words', async () => {
+    await launchStopped(h.dc, program, monitor, async () => {
+      await functionBreakpoints('vmexit:CPUID');
+      await h.dc.setExceptionBreakpointsRequest({ filters: ['nested', 'doubleFault'] });
+    });
+    await cont();
+    const rflags = await vmcsField('GUEST_RFLAGS');
+    await h.dc.setVariableRequest({ variablesReference: rflags.group.variablesReference, name: 'GUEST_RFLAGS', value: '0' });
+    await functionBreakpoints();
+    const said = outputContaining(h.dc, 'console', 'Program ended after');
+    const terminated = h.dc.waitForEvent('terminated');
+    await h.dc.continueRequest({ threadId: 1 });
+    expect((await said).body.output).toMatch(/RFLAGS/);
+    await terminated;
+  });
+});
+
+describe('completions', () => {
+  it('offer VMCS fields as vmcs.NAME under the monitor, and the new console commands', async () => {
+    await launchStopped(h.dc, program, monitor);
+    const targets = (await h.dc.completionsRequest({ text: 'vmcs.GUEST_R', column: 13 })).body.targets.map((t) => t.label);
+    expect(targets).toEqual(expect.arrayContaining(['vmcs.GUEST_RIP', 'vmcs.GUEST_RSP', 'vmcs.GUEST_RFLAGS']));
+    const commands = (await h.dc.completionsRequest({ text: 'in', column: 3 })).body.targets.map((t) => t.label);
+    expect(commands).toEqual(expect.arrayContaining(['info fred', 'info vmcs', 'inject']));
   });
 });
 
