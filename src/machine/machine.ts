@@ -25,6 +25,8 @@ import type { VmxPolicy } from './vmx/policy';
 export interface LoadableImage {
   readonly sections: readonly { readonly address: bigint; readonly bytes: Uint8Array; readonly size: number; readonly user: boolean; readonly writable: boolean; readonly executable: boolean }[];
   readonly entry: bigint;
+  /** Labels (the assembler's symbols): the VMX policy's `at` sources name them. */
+  readonly symbols?: ReadonlyMap<string, bigint>;
 }
 
 export interface MachineOptions {
@@ -130,7 +132,17 @@ export class Machine {
       requestStop: (reason, message, exitCode) => this.requestStop(reason, message, exitCode),
       hypercallOutput: (text) => this.hypercallOutput(text),
       translationsChanged: () => this.translator.flush(),
+      symbols: image.symbols,
     }, options.vmx) : undefined;
+    if (this.vmx) this.addPolicySources(this.vmx, options.vmx as VmxPolicy);
+  }
+
+  /** The policy's interrupt and NMI sources: `every` on the machine's time base, `at` at a block start. */
+  private addPolicySources(vmx: VmxMonitor, policy: VmxPolicy): void {
+    for (const s of policy.interrupts) if ('every' in s) this.extraSchedules.push(new InterruptSchedule({ vector: s.vector, every: s.every }, vmx));
+    const nmiSink = { requestInterrupt: () => vmx.requestNmi() };
+    for (const s of policy.nmis) if ('every' in s) this.extraSchedules.push(new InterruptSchedule({ vector: 2, every: s.every }, nmiSink));
+    for (const address of vmx.triggerAddresses) this.translator.blockStarts.add(address);
   }
 
   private requestStop(reason: MonitorStopKind, message: string, exitCode?: number): void {

@@ -21,6 +21,8 @@ export class Translator {
   private readonly byPage = new Map<number, Set<Block>>();
   /** Linear addresses where execution must stop before the instruction (debugger breakpoints). */
   readonly breakpoints = new Set<number>();
+  /** Linear addresses that always start a block (the run loop looks at RIP there: VMX policy `at` labels). */
+  readonly blockStarts = new Set<number>();
   /** Force one-instruction blocks everywhere (the "interpreter" mode used by tests and stepping). */
   interpretOnly = false;
   /** Executions of a block before it is recompiled optimized (0: optimize at once). */
@@ -116,7 +118,7 @@ export class Translator {
     let pc = rip;
     let unimplemented: DecodedInsn | undefined;
     for (;;) {
-      if (insns.length && this.breakpoints.has(pc)) break;
+      if (insns.length && (this.breakpoints.has(pc) || this.blockStarts.has(pc))) break;
       let decoded;
       try {
         decoded = this.decodeAt(pc);

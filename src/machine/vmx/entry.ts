@@ -52,9 +52,9 @@ function prepareInjection(m: VmxMonitor): void {
         q.queueNmi();
         m.nmiPending = false;
       } else if (!m.nmiPending && c.interruptsEnabled && !blocked) {
-        const vector = apic.pendingVector();
+        const vector = m.pendingExternal();
         if (vector >= 0) {
-          apic.acknowledge(vector);
+          m.acknowledgeExternal(vector);
           q.queueInterrupt(vector);
         }
       }
@@ -75,7 +75,7 @@ function prepareInjection(m: VmxMonitor): void {
   } else c.halted = false; // an injected event wakes a HLT-blocked vCPU (activity state active)
   m.injectionSource = source;
   // Window exiting for what is still waiting (KVM enable_irq_window / enable_nmi_window).
-  const interruptWaiting = apic.pendingVector() >= 0 || (q.interrupt !== undefined && source !== 'interrupt');
+  const interruptWaiting = m.pendingExternal() >= 0 || (q.interrupt !== undefined && source !== 'interrupt');
   m.setWindows(interruptWaiting, m.nmiPending);
 }
 

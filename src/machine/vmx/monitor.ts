@@ -13,6 +13,8 @@
 // the cost on the hot exit path. A write to a guest-state field makes the VMCS the source of truth
 // until the next VM entry, which then checks and loads it.
 import { encodeInterruptionInfo } from '../../arch/index';
+import { VectorSet } from '../devices/vectorSet';
+import { toLinear } from '../cpu/state';
 import type { Cpu } from '../cpu/cpu';
 import type { LocalApic } from '../devices/localApic';
 import type { Mmu } from '../memory/mmu';
@@ -49,6 +51,16 @@ export interface VmxHost {
   hypercallOutput(text: string): void;
   /** Guest-physical memory changed behind the MMU (EPT restore): drop translations. */
   translationsChanged(): void;
+  /** The program's symbols, for the policy's `at` labels (an image without symbols has none). */
+  readonly symbols?: ReadonlyMap<string, bigint>;
+}
+
+/** A policy event due when the guest reaches a label (policy.interrupts / policy.nmis `at`). */
+interface LabelTrigger {
+  readonly address: number;
+  /** Vector of an external interrupt, or 2 with `nmi`. */
+  readonly vector: number;
+  readonly nmi: boolean;
 }
 
 /** An injection asked for by the debugger (requestInjection) or by hypercall 2, as raw VM-entry fields. */
@@ -74,6 +86,8 @@ export interface VmxMonitorState {
   readonly stoppedAtExit?: VmExitRecord;
   readonly vectoring: VectoringFields;
   readonly failure?: EntryCheckFailure;
+  readonly external: number[];
+  readonly fired: boolean[];
 }
 
 export class VmxMonitor implements GuestStateObserver {
@@ -114,11 +128,29 @@ export class VmxMonitor implements GuestStateObserver {
    * retires when the event is delivered: the block that raised it did not count it (entry.ts).
    */
   retireOnDelivery = false;
+  /** External interrupts the policy raised (policy.interrupts), waiting for injection like the APIC's. */
+  readonly external = new VectorSet();
+  /** The policy's `at` sources and whether each has fired (once per run). */
+  readonly labelTriggers: readonly LabelTrigger[];
+  private fired: boolean[];
+  /** Block starts the translator must keep (each label trigger is checked at a block boundary). */
+  readonly triggerAddresses: ReadonlySet<number>;
   /** Where the event of the entry in progress comes from (entry.ts). */
   injectionSource: InjectionSource = 'none';
 
   constructor(readonly host: VmxHost, readonly policy: VmxPolicy) {
     const c = host.cpu;
+    const at = (label: string): number => {
+      const address = host.symbols?.get(label);
+      if (address === undefined) throw new RangeError(`vmx policy: label '${label}' is not defined by the program`);
+      return toLinear(address);
+    };
+    const triggers: LabelTrigger[] = [];
+    for (const s of policy.interrupts) if ('at' in s) triggers.push({ address: at(s.at), vector: s.vector & 0xff, nmi: false });
+    for (const s of policy.nmis) if ('at' in s) triggers.push({ address: at(s.at), vector: 2, nmi: true });
+    this.labelTriggers = triggers;
+    this.fired = triggers.map(() => false);
+    this.triggerAddresses = new Set(triggers.map((t) => t.address));
     this.caps = vmxCapabilities({ fred: true });
     this.vmcs = new Vmcs({ fred: true });
     const { msrBitmap } = setUpVmcs(this.vmcs, this.caps, policy);
@@ -162,6 +194,40 @@ export class VmxMonitor implements GuestStateObserver {
       instructionLength: ev.instructionLength ?? 0,
     };
     if (this.inGuest) this.kick = true;
+  }
+
+  // ---- interrupt sources of the guest ----
+
+  /** The policy's `every` interrupt sources (an InterruptSink for the machine's schedules). */
+  requestInterrupt(vector: number): void {
+    this.external.set(vector & 0xff); // the next boundary sees it pending: an external-interrupt exit
+  }
+
+  /** The policy's `every` NMI sources. */
+  requestNmi(): void {
+    this.nmiPending = true;
+  }
+
+  /** The highest external interrupt the guest may be given now (virtual APIC or policy), or -1. */
+  pendingExternal(): number {
+    return Math.max(this.host.apic.pendingVector(), this.external.highest());
+  }
+
+  /** Take `vector` for injection (the APIC's INTA cycle, or the policy source's). */
+  acknowledgeExternal(vector: number): void {
+    if (this.external.has(vector) && this.external.highest() >= this.host.apic.pendingVector()) this.external.clear(vector);
+    else this.host.apic.acknowledge(vector);
+  }
+
+  /** A label trigger at the current RIP fires once. */
+  private checkLabelTriggers(rip: number): void {
+    for (let i = 0; i < this.labelTriggers.length; i++) {
+      const t = this.labelTriggers[i]!;
+      if (t.address !== rip || this.fired[i]) continue;
+      this.fired[i] = true;
+      if (t.nmi) this.nmiPending = true;
+      else this.external.set(t.vector);
+    }
   }
 
   // ---- the run loop's calls ----
@@ -235,11 +301,12 @@ export class VmxMonitor implements GuestStateObserver {
     const c = this.host.cpu;
     const apic = this.host.apic;
     if (this.pendingExit !== undefined || this.failure !== undefined) return;
+    if (this.labelTriggers.length !== 0) this.checkLabelTriggers(c.rip);
     if (!this.inGuest) {
       if (!this.blocked) return;
       if (apic.takeNmi()) this.nmiPending = true;
       const wake = !c.halted || this.nmiPending || this.requested !== undefined || this.queue.next() !== undefined
-        || (c.interruptsEnabled && apic.pendingVector() >= 0);
+        || (c.interruptsEnabled && this.pendingExternal() >= 0);
       if (!wake) return;
       this.blocked = false;
       const next = this.enterCatching();
@@ -251,7 +318,7 @@ export class VmxMonitor implements GuestStateObserver {
       return this.exit(new VmExit(EXIT.EXTERNAL_INTERRUPT, 0n, 0, { type: 0, vector: HOST_KICK_VECTOR, nested: false }));
     }
     if (apic.takeNmi()) this.nmiPending = true;
-    if ((this.nmiPending && !this.nmiWindow) || (!this.interruptWindow && this.queue.interrupt === undefined && apic.pendingVector() >= 0)) {
+    if ((this.nmiPending && !this.nmiWindow) || (!this.interruptWindow && this.queue.interrupt === undefined && this.pendingExternal() >= 0)) {
       return this.exit(new VmExit(EXIT.EXTERNAL_INTERRUPT, 0n, 0, { type: 0, vector: HOST_TIMER_VECTOR, nested: false }));
     }
     if (c.shadow) return;
@@ -333,6 +400,8 @@ export class VmxMonitor implements GuestStateObserver {
       stoppedAtExit: this.stopped,
       vectoring: this.vectoring,
       failure: this.failure,
+      external: this.external.save(),
+      fired: this.fired.slice(),
     };
   }
 
@@ -349,6 +418,8 @@ export class VmxMonitor implements GuestStateObserver {
     this.stopped = s.stoppedAtExit;
     this.vectoring = s.vectoring;
     this.failure = s.failure;
+    this.external.restore(s.external);
+    this.fired = s.fired.slice();
     this.guestSynced = !this.inGuest && !this.vmcsDirty;
     this.host.cpu.vmx = this.inGuest ? this.intercepts : undefined;
     this.host.mmu.flush();

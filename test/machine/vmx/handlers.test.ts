@@ -5,7 +5,7 @@
 // level.
 import { describe, expect, it } from 'vitest';
 import { vmcsFieldByName } from '../../../src/arch/index';
-import type { Machine, MachineOptions } from '../../../src/machine/machine';
+import type { MachineOptions } from '../../../src/machine/machine';
 import type { DeliveryRecord } from '../../../src/machine/trace';
 import type { VmxPolicy } from '../../../src/machine/vmx/policy';
 import { boot, fredSource, program, STACKS, toUser, wrmsr, type FredProgramParts } from '../fred/harness';
@@ -146,5 +146,35 @@ describe('timer interrupts reach the guest by injection', () => {
   });
 });
 
-/** Silence the unused-type lint for Machine in this file's helpers. */
-export type { Machine };
+describe('the policy\'s interrupt and NMI sources (policy.interrupts, policy.nmis)', () => {
+  const spin: FredProgramParts = { config: '1 << 9', stklvls: '2 << 4', body: 'sti\nnop\nnop\nmark: nop\nspin: inc r15\njmp spin', kernelHandler: 'hlt' };
+  const run = (changes: Partial<VmxPolicy>) => {
+    const r = framesOf(spin, policy(changes));
+    expect(r.stop.reason).toBe('halted');
+    return r;
+  };
+
+  it('{ vector, every }: injected without any APIC set-up, after an external-interrupt exit', () => {
+    const r = run({ interrupts: [{ vector: 0x50, every: 100 }] });
+    expect(deliveries(r.m)).toMatchObject([{ type: 0, vector: 0x50, injected: true, newCsl: 1 }]);
+    expect(entryAfter(r.m, exits(r.m, 1)[0]!)).toMatchObject({ injectedInterruptionInfo: valid(0x50) });
+    expect(r.m.icount).toBeGreaterThanOrEqual(100);
+  });
+
+  it('{ vector, at: label }: once, when the guest reaches the label', () => {
+    const r = run({ interrupts: [{ vector: 0x51, at: 'mark' }] });
+    expect(deliveries(r.m)).toMatchObject([{ type: 0, vector: 0x51, fromRip: r.p.symbol('mark'), injected: true }]);
+  });
+
+  it('NMIs { every } and { at }: injected as NMIs on their stack level', () => {
+    const every = run({ nmis: [{ every: 60 }] });
+    expect(deliveries(every.m)).toMatchObject([{ type: 2, vector: 2, newCsl: 2, injected: true }]);
+    const at = run({ nmis: [{ at: 'mark' }] });
+    expect(deliveries(at.m)).toMatchObject([{ type: 2, vector: 2, fromRip: at.p.symbol('mark'), injected: true }]);
+  });
+
+  it('an `at` label the program does not define is a clear error when the machine is built', () => {
+    const p = program(fredSource(spin));
+    expect(() => boot(p, { vmx: policy({ nmis: [{ at: 'nowhere' }] }) })).toThrow("vmx policy: label 'nowhere' is not defined by the program");
+  });
+});
