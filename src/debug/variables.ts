@@ -16,7 +16,7 @@ import { loadLittleEndian } from './expressions';
 import { eventName } from './eventStack';
 import { msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
 import { monitorOf } from './monitor';
-import { VmcsWriteError, bitNote, hexField, vmcsGroups, writeField, type VmcsFieldView } from './vmcsView';
+import { VmcsWriteError, bitNote, hexField, vmcsGroups, writeField, type VmcsFieldView, type VmcsGroupView } from './vmcsView';
 
 type Container =
   | { kind: 'registers' }
@@ -45,9 +45,13 @@ export class Variables {
 
   constructor(private readonly machine: Machine) {}
 
+  /** The VMCS as shown at this stop (read once: every read of a guest field syncs the vCPU's state into it). */
+  private vmcsView: VmcsGroupView[] | undefined;
+
   /** Handles are valid until the next stop. */
   reset(): void {
     this.handles.reset();
+    this.vmcsView = undefined;
   }
 
   /** Scopes of a frame; `delivery` is the FRED/IDT delivery whose frame the Event frame scope shows. */
@@ -133,7 +137,7 @@ export class Variables {
       case 'vmcsGroup': {
         const vmx = monitorOf(m);
         if (!vmx) return [];
-        const groups = vmcsGroups(vmx.vmcs);
+        const groups = (this.vmcsView ??= vmcsGroups(vmx.vmcs));
         if (c.kind === 'vmcs') {
           return groups.map((g) => this.variable(g.title, `${g.fields.filter((f) => f.value !== 0n).length} of ${g.fields.length} fields non-zero`,
             { presentationHint: { attributes: ['readOnly'] } }, { kind: 'vmcsGroup', group: g.group }));
@@ -234,6 +238,7 @@ export class Variables {
     const c = this.handles.get(reference);
     if (!c) throw new SetVariableError(`variable container ${reference} no longer exists`);
     const m = this.machine;
+    this.vmcsView = undefined; // RIP, RSP, RFLAGS and MSRs are guest-state fields too
     if (c.kind === 'registers') {
       const gpr = (GPR_NAMES as readonly string[]).indexOf(name);
       if (gpr >= 0) m.setGpr(gpr, value);

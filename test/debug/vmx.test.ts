@@ -61,6 +61,15 @@ describe('VMCS scope', () => {
       .toMatch(/^Cannot set EXCEPTION_BITMAP: unknown name 'nonsense'/);
   });
 
+  it('shows a register written at this stop in the guest-state area (GUEST_RIP follows rip)', async () => {
+    await launchStopped(h.dc, program, monitor);
+    const target = await value(h.dc, 'spin');
+    expect((await vmcsField('GUEST_RIP')).value).not.toBe(`0x${target.toString(16).padStart(16, '0')}`);
+    const registers = (await h.dc.scopesRequest({ frameId: (await topFrame(h.dc)).id })).body.scopes.find((x) => x.name === 'Registers')!;
+    await h.dc.setVariableRequest({ variablesReference: registers.variablesReference, name: 'rip', value: 'spin' });
+    expect((await vmcsField('GUEST_RIP')).value).toBe(`0x${target.toString(16).padStart(16, '0')}`);
+  });
+
   it('is absent on bare metal, where VMCS requests and commands say why', async () => {
     await launchStopped(h.dc, program, { vmx: false });
     const scopes = (await h.dc.scopesRequest({ frameId: (await topFrame(h.dc)).id })).body.scopes.map((s) => s.name);
