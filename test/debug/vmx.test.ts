@@ -87,6 +87,8 @@ describe('VM exits and entries', () => {
     let set: DebugProtocol.SetFunctionBreakpointsResponse | undefined;
     await launchStopped(h.dc, program, monitor, async () => { set = await functionBreakpoints('vmexit:CPUID', 'vmexit:cpuid', 'vmexit:10', 'vmexit:NOPE', 'vmexit:'); });
     expect(set!.body.breakpoints.map((b) => b.verified)).toEqual([true, true, true, false, false]);
+    expect((await functionBreakpoints('vmexit:*', 'vmexit:0x30', 'vmexit:EXIT_REASON_HLT,IO_INSTRUCTION')).body.breakpoints.every((b) => b.verified)).toBe(true);
+    set = await functionBreakpoints('vmexit:CPUID', 'vmexit:cpuid', 'vmexit:10', 'vmexit:NOPE', 'vmexit:');
     expect(set!.body.breakpoints[3].message).toMatch(/^vmexit:NOPE: 'NOPE' is not a VM-exit reason/);
     const stop = await cont();
     expect(stop.body.reason).toBe('function breakpoint');
