@@ -75,7 +75,7 @@ function prepareInjection(m: VmxMonitor): void {
   } else c.halted = false; // an injected event wakes a HLT-blocked vCPU (activity state active)
   m.injectionSource = source;
   // Window exiting for what is still waiting (KVM enable_irq_window / enable_nmi_window).
-  const interruptWaiting = m.pendingExternal() >= 0 || (q.interrupt !== undefined && source !== 'interrupt');
+  const interruptWaiting = (q.interrupt !== undefined && source !== 'interrupt') || m.pendingExternal() >= 0;
   m.setWindows(interruptWaiting, m.nmiPending);
 }
 

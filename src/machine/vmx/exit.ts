@@ -14,7 +14,7 @@ import { vmExitRecord } from './traceRecords';
 import { vmcsSlot } from './vmcs';
 
 const CR4_FRED = 1n << 32n;
-const GUEST_RIP = vmcsSlot('GUEST_RIP'), EXIT_INTR_INFO = vmcsSlot('VM_EXIT_INTR_INFO');
+const GUEST_RIP = vmcsSlot('GUEST_RIP');
 
 export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
   const c = monitor.cpu;
@@ -24,7 +24,7 @@ export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
   const vectoring = e.delivering === undefined ? NO_VECTORING : recordVectoring(e.delivering, guestFred);
   monitor.vectoring = vectoring;
   vmcs.write(GUEST_RIP, fromLinear(c.rip)); // slot writes: the CPU's own recording (no lazy sync, not "written from outside")
-  recordVmExit(vmcs, {
+  monitor.exitInterruptionInfo = recordVmExit(vmcs, {
     basicReason: e.basicReason,
     qualification: e.qualification,
     event: e.event,
@@ -33,7 +33,6 @@ export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
     guestLinearAddress: e.guestLinearAddress,
     guestPhysicalAddress: e.guestPhysicalAddress,
   }, guestFred);
-  monitor.exitInterruptionInfo = Number(vmcs.read(EXIT_INTR_INFO));
   const record = vmExitRecord(vmcs, c.icount);
   c.trace.emit(record);
   return record;

@@ -18,6 +18,10 @@ const S = {
   gpa: vmcsSlot('GUEST_PHYSICAL_ADDRESS'), entryInfo: vmcsSlot('VM_ENTRY_INTR_INFO_FIELD'),
 } as const;
 
+const SMALL = Array.from({ length: 128 }, (_, i) => BigInt(i));
+/** BigInt of a small non-negative number without an allocation for the common values (reasons, lengths). */
+const small = (n: number): bigint => SMALL[n] ?? BigInt(n);
+
 /** The event that caused an exit through the exception bitmap, NMI exiting or external-interrupt exiting. */
 export interface ExitingEvent {
   readonly type: EventType;
@@ -48,20 +52,25 @@ export function exitInterruptionInfo(ev: ExitingEvent, guestFred: boolean): numb
   });
 }
 
-/** Write the exit-information fields for a VM exit and clear the entry interruption-information valid bit. */
-export function recordVmExit(vmcs: Vmcs, info: VmExitInformation, guestFred: boolean): void {
+/**
+ * Write the exit-information fields for a VM exit and clear the entry interruption-information valid
+ * bit. Returns the VM-exit interruption information written (the monitor keeps it for re-injection).
+ */
+export function recordVmExit(vmcs: Vmcs, info: VmExitInformation, guestFred: boolean): number {
   // Slot writes: the CPU records the exit (SDM §28.2); one exit is on the hot path of the monitor.
   const vectoring = info.vectoring ?? NO_VECTORING;
-  vmcs.write(S.reason, BigInt(info.basicReason & 0xffff));
+  vmcs.write(S.reason, small(info.basicReason & 0xffff));
   vmcs.write(S.qualification, info.qualification ?? 0n);
-  vmcs.write(S.exitInfo, info.event ? BigInt(exitInterruptionInfo(info.event, guestFred)) : 0n);
+  const exitInfo = info.event ? exitInterruptionInfo(info.event, guestFred) >>> 0 : 0;
+  vmcs.write(S.exitInfo, exitInfo === 0 ? 0n : BigInt(exitInfo));
   vmcs.write(S.exitError, info.event?.errorCode ? BigInt(info.event.errorCode >>> 0) : 0n);
   vmcs.write(S.idt, vectoring.idtVectoringInfo === 0 ? 0n : BigInt(vectoring.idtVectoringInfo >>> 0));
   vmcs.write(S.idtError, vectoring.idtVectoringErrorCode === 0 ? 0n : BigInt(vectoring.idtVectoringErrorCode >>> 0));
-  vmcs.write(S.length, BigInt(info.instructionLength ?? vectoring.exitInstructionLength));
+  vmcs.write(S.length, small(info.instructionLength ?? vectoring.exitInstructionLength));
   if (vmcs.supports(ORIGINAL_EVENT_DATA)) vmcs.write(S.originalData, vectoring.originalEventData);
   vmcs.write(S.gla, info.guestLinearAddress ?? 0n);
   vmcs.write(S.gpa, info.guestPhysicalAddress ?? 0n);
   const entry = vmcs.read(S.entryInfo);
   if (entry & ENTRY_VALID) vmcs.write(S.entryInfo, entry & ~ENTRY_VALID);
+  return exitInfo;
 }

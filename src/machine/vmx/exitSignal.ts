@@ -92,10 +92,19 @@ export interface VmxIntercepts {
 export function createIntercepts(vmcs: Vmcs, msrBitmap: MsrBitmap, ioBitmap: IoBitmap = new IoBitmap()): VmxIntercepts {
   const cr = (type: 'movTo' | 'movFrom' | 'clts', n: number, gpr: number, length: number): VmExit =>
     new VmExit(EXIT.CR_ACCESS, crAccessQualification({ cr: n, type, gpr }), length);
+  // Exits without a qualification are the same value for a given length (VmExit is immutable): one
+  // object per reason and length keeps the CPUID loop of the benchmark free of allocations here.
+  const plain = new Map<number, VmExit>();
+  const exitOf = (reason: number, length: number): VmExit => {
+    const key = reason * 16 + (length & 15);
+    let e = plain.get(key);
+    if (e === undefined) plain.set(key, (e = new VmExit(reason, 0n, length)));
+    return e;
+  };
   return {
-    cpuid: (length) => new VmExit(EXIT.CPUID, 0n, length),
-    vmcall: (length) => new VmExit(EXIT.VMCALL, 0n, length),
-    hlt: (length) => (instructionCausesExit(vmcs, 'HLT') ? new VmExit(EXIT.HLT, 0n, length) : undefined),
+    cpuid: (length) => exitOf(EXIT.CPUID, length),
+    vmcall: (length) => exitOf(EXIT.VMCALL, length),
+    hlt: (length) => (instructionCausesExit(vmcs, 'HLT') ? exitOf(EXIT.HLT, length) : undefined),
     msr: (index, write, length) => (msrAccessCausesExit(vmcs, msrBitmap, index, write)
       ? new VmExit(write ? EXIT.MSR_WRITE : EXIT.MSR_READ, 0n, length) : undefined),
     crWrite: (n, gpr, value, length) => (crWriteCausesExit(vmcs, n, value) ? cr('movTo', n, gpr, length) : undefined),

@@ -70,8 +70,9 @@ export function skipInstruction(m: VmxMonitor, length: number): void {
   c.icount += 1;
   c.shadow = false;
   // RF as the machine's run loop treats it: cleared after an instruction when single-stepping.
-  if (c.rflags & TF) {
-    c.rflags = c.rflags & ~RF;
+  // (`flags` holds TF and RF exactly; `rflags` would materialize the lazy status flags.)
+  if (c.flags & TF) {
+    c.flags &= ~RF;
     c.dr[6] = (c.dr[6]! & ~0x400fn) | 0x4000n | 0xffff0ff0n;
     m.queue.queueException({ vector: 1, payload: 0x4000n });
   }
@@ -124,17 +125,17 @@ function shutdown(m: VmxMonitor, reason: string): HandlerOutcome {
 
 function handleCpuid(m: VmxMonitor, e: VmExit): HandlerOutcome {
   const c = m.cpu;
-  const leaf = Number(c.gpr(RAX) & 0xffffffffn), subleaf = Number(c.gpr(RCX) & 0xffffffffn);
+  const leaf = c.r[2 * RAX]! >>> 0, subleaf = c.r[2 * RCX]! >>> 0; // EAX, ECX (low halves of the register file)
   const [a, b, cx, dx] = cpuidLeaf(leaf, subleaf);
   let eax = a;
   if (leaf === 7 && subleaf === 1) {
     const p = m.policy.cpuid;
     eax &= ~((p.fred ? 0 : 1 << 17) | (p.lkgs ? 0 : 1 << 18) | (p.wrmsrns ? 0 : 1 << 19));
   }
-  c.setGpr(RAX, BigInt(eax >>> 0));
-  c.setGpr(RBX, BigInt(b >>> 0));
-  c.setGpr(RCX, BigInt(cx >>> 0));
-  c.setGpr(RDX, BigInt(dx >>> 0));
+  c.setGprNumber(RAX, eax >>> 0); // 32-bit results, zero-extended
+  c.setGprNumber(RBX, b >>> 0);
+  c.setGprNumber(RCX, cx >>> 0);
+  c.setGprNumber(RDX, dx >>> 0);
   skipInstruction(m, e.instructionLength);
   return 'enter';
 }

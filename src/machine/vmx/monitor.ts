@@ -130,6 +130,8 @@ export class VmxMonitor implements GuestStateObserver {
   retireOnDelivery = false;
   /** External interrupts the policy raised (policy.interrupts), waiting for injection like the APIC's. */
   readonly external = new VectorSet();
+  /** Any policy interrupt source (else `external` stays empty and is not scanned). */
+  private readonly hasPolicyInterrupts: boolean;
   /** The policy's `at` sources and whether each has fired (once per run). */
   readonly labelTriggers: readonly LabelTrigger[];
   private fired: boolean[];
@@ -151,6 +153,7 @@ export class VmxMonitor implements GuestStateObserver {
     this.labelTriggers = triggers;
     this.fired = triggers.map(() => false);
     this.triggerAddresses = new Set(triggers.map((t) => t.address));
+    this.hasPolicyInterrupts = policy.interrupts.length !== 0;
     this.caps = vmxCapabilities({ fred: true });
     this.vmcs = new Vmcs({ fred: true });
     const { msrBitmap } = setUpVmcs(this.vmcs, this.caps, policy);
@@ -210,7 +213,8 @@ export class VmxMonitor implements GuestStateObserver {
 
   /** The highest external interrupt the guest may be given now (virtual APIC or policy), or -1. */
   pendingExternal(): number {
-    return Math.max(this.host.apic.pendingVector(), this.external.highest());
+    const apic = this.host.apic.pendingVector();
+    return this.hasPolicyInterrupts ? Math.max(apic, this.external.highest()) : apic;
   }
 
   /** Take `vector` for injection (the APIC's INTA cycle, or the policy source's). */

@@ -189,7 +189,8 @@ export class Vmcs {
 
   /** Write a slot (vmcsSlot) truncated to the field's width, without the observer (see `read`). */
   write(slot: number, value: bigint): void {
-    this.values[slot] = BigInt.asUintN(64, value) & widthMask[slot]!;
+    const mask = widthMask[slot]!;
+    this.values[slot] = value >= 0n && value <= mask ? value : BigInt.asUintN(64, value) & mask;
   }
 
   /** Raw copy of every value (monitor snapshots; no observer involved). */

@@ -13,10 +13,12 @@ function text(s: string, at: number): number {
   return v;
 }
 
+const VENDOR_WORDS = [text(VENDOR, 0), text(VENDOR, 8), text(VENDOR, 4)] as const;
+
 /** [EAX, EBX, ECX, EDX] for leaf/subleaf. */
 export function cpuidLeaf(leaf: number, subleaf: number): [number, number, number, number] {
   switch (leaf) {
-    case 0: return [7, text(VENDOR, 0), text(VENDOR, 8), text(VENDOR, 4)];
+    case 0: return [7, VENDOR_WORDS[0], VENDOR_WORDS[1], VENDOR_WORDS[2]];
     case 1: {
       const edx = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 15);
       const ecx = (1 << 13) | (1 << 21) | (1 << 22) | (1 << 23);
