@@ -19,6 +19,13 @@ export function msrWriteIsTraced(name: string): boolean {
   return def !== undefined && (def.name.startsWith('IA32_FRED_') || def.name === 'IA32_STAR' || def.name === 'IA32_KERNEL_GS_BASE');
 }
 
+/** An MSR as a data target, or why it cannot be one. */
+export function msrTarget(name: string): DataTarget | string {
+  const def = msrByName(name);
+  if (!def) return `${name} is not an MSR`;
+  return msrWriteIsTraced(def.name) ? { kind: 'msr', name: def.name } : `writes to ${def.name} are not on the trace (only the FRED MSRs, IA32_STAR and IA32_KERNEL_GS_BASE are)`;
+}
+
 const MAX_BYTES = 4096;
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 

@@ -21,7 +21,7 @@ import { infoVmcs } from './vmcsView';
 import { disassembleAround, readPrefix } from './disassembly';
 import { deliveryLabel } from './eventStack';
 import { Execution, type Outcome } from './execution';
-import { dataId, describeTarget, memoryTarget, msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
+import { dataId, describeTarget, memoryTarget, msrTarget, type DataTarget } from './dataBreakpoints';
 import { ExpressionError, REGISTER_NAMES, evaluateExpression, machineContext } from './expressions';
 import { checkLaunchArguments, type LaunchConfig } from './launchConfig';
 import { checkPolicyLabels } from '../machine/vmx/policy';
@@ -437,10 +437,8 @@ export class FredDebugSession extends LoggingDebugSession {
     if (!s) return;
     let target: DataTarget | string;
     if (args.variablesReference) target = s.variables.dataTarget(args.variablesReference, args.name);
-    else if (!args.asAddress && msrByName(args.name.trim())) {
-      const name = msrByName(args.name.trim())!.name;
-      target = msrWriteIsTraced(name) ? { kind: 'msr', name } : `writes to ${name} are not on the trace (only the FRED MSRs, IA32_STAR and IA32_KERNEL_GS_BASE are)`;
-    } else {
+    else if (!args.asAddress && msrByName(args.name.trim())) target = msrTarget(args.name.trim());
+    else {
       try {
         const ctx = machineContext(s.machine, s.program.result.image.symbols);
         target = memoryTarget(args.name, (text) => evaluateExpression(text, ctx), s.program.result.image.symbols, args.bytes, args.asAddress);
@@ -518,7 +516,7 @@ export class FredDebugSession extends LoggingDebugSession {
     const ctx = machineContext(s.machine, s.program.result.image.symbols);
     const evaluate = (e: string) => evaluateExpression(e, ctx);
     try {
-      if (args.context === 'repl' && /^(help|info\s|inject\b|x(\/\S*)?\s)/i.test(text)) {
+      if (args.context === 'repl' && /^(help|info\b|inject\b|x(\/\S*)?\s)/i.test(text)) {
         response.body = { result: this.consoleCommand(s, text, evaluate), variablesReference: 0 };
       } else {
         const value = evaluate(text);

@@ -14,7 +14,7 @@ import type { Machine } from '../machine/machine';
 import type { DeliveryRecord } from '../machine/trace';
 import { loadLittleEndian } from './expressions';
 import { eventName } from './eventStack';
-import { msrWriteIsTraced, type DataTarget } from './dataBreakpoints';
+import { msrTarget, type DataTarget } from './dataBreakpoints';
 import { monitorOf } from './monitor';
 import { VmcsWriteError, bitNote, hexField, vmcsGroups, writeField, type VmcsFieldView, type VmcsGroupView } from './vmcsView';
 
@@ -222,9 +222,7 @@ export class Variables {
     const c = this.handles.get(reference);
     if (!c) return `variable container ${reference} no longer exists`;
     if (c.kind === 'fred' || c.kind === 'msrs' || (c.kind === 'control' && name === 'IA32_EFER')) {
-      const def = msrByName(name);
-      if (!def) return `${name} is not an MSR`;
-      return msrWriteIsTraced(def.name) ? { kind: 'msr', name: def.name } : `writes to ${def.name} are not on the trace (only the FRED MSRs, IA32_STAR and IA32_KERNEL_GS_BASE are)`;
+      return msrTarget(name);
     }
     if (c.kind === 'eventFrame') {
       const slot = FRED_FRAME_SLOTS.find((s) => name === `+${hex(s.offset)} ${s.name}`);
