@@ -1,10 +1,12 @@
 // Transparency (issue 5, ARCHITECTURE §5): a program cannot tell whether it runs on bare metal or under
-// the monitor. Every example (examples/*.fred, examples/fred/*.fred) and every FRED conformance
-// scenario of test/machine/fred that runs whole runs three times — bare, under the monitor with eager
-// EPT, under the monitor with lazy EPT — and the guest-visible results must be identical: COM1 output,
-// final GPRs/RIP/RFLAGS, stop reason and exit code, every delivery and return record (the monitor's own
-// fields aside: `injected`, the instruction count of each record), every frame as it was in memory
-// the moment it was delivered, and the final instruction count (the guest's TSC). A difference is a monitor bug; the failure names the first differing item.
+// the monitor. Every example (examples/*.fred, examples/fred/*.fred, the examples/vmx/*.fred that
+// document a --no-vmx run) and every FRED conformance scenario of test/machine/fred that runs whole
+// runs three times — bare, under the monitor with eager EPT, under the monitor with lazy EPT — and the
+// guest-visible results must be identical: COM1 output, final GPRs/RIP/RFLAGS, stop reason and exit
+// code, every delivery and return record (the monitor's own fields aside: `injected`, the instruction
+// count of each record), every frame as it was in memory the moment it was delivered, and the final
+// instruction count (the guest's TSC). A difference is a monitor bug; the failure names the first
+// differing item.
 //
 // The conformance scenarios are not copied here: the conformance test files are imported (their tests
 // run once more in this file, bare, as they are) with createMachine wrapped to record each machine they
@@ -17,6 +19,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { assemble } from '../../src/asm/index';
 import type { LoadableImage, Machine, MachineOptions } from '../../src/machine/machine';
 import { DEFAULT_VMX_POLICY } from '../../src/machine/vmx/policy';
+import { documentedRuns } from './documented';
 
 interface Built { test: string; image: LoadableImage; options: MachineOptions; machine: Machine }
 const built = vi.hoisted(() => ({ recording: true, list: [] as Built[] }));
@@ -120,10 +123,11 @@ function exampleImage(path: string): LoadableImage {
 }
 
 describe('transparency: bare metal = monitor with eager EPT = monitor with lazy EPT', () => {
-  const examples = [
-    ...readdirSync('examples').filter((f) => f.endsWith('.fred')).map((f) => join('examples', f)),
-    ...readdirSync('examples/fred').filter((f) => f.endsWith('.fred')).map((f) => join('examples/fred', f)),
-  ].sort();
+  const fredFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.fred')).map((f) => join(dir, f));
+  // The monitor examples that also run bare (their header documents a --no-vmx run); the others
+  // use hypercalls, which are #UD on bare metal.
+  const bareToo = (path: string) => documentedRuns(readFileSync(path, 'utf8')).some((r) => r.args.includes('--no-vmx'));
+  const examples = [...fredFiles('examples'), ...fredFiles('examples/fred'), ...fredFiles('examples/vmx').filter(bareToo)].sort();
 
   it.each(examples)('%s', (path) => {
     built.recording = false;
