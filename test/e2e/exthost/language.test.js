@@ -105,6 +105,12 @@ suite('fred-asm language', () => {
         await Promise.race([stopped, new Promise((r) => setTimeout(r, 30_000))]);
         assert.ok(seen.includes('initialize:true') && seen.includes('launch:true'), `adapter messages: ${seen.join(', ')}`);
         assert.ok(seen.includes('stopped:entry'), `adapter messages: ${seen.join(', ')}`);
+        // Under the VMX monitor (no "vmx" attribute: KVM's defaults) the views' requests answer.
+        const vmcs = await vscode.debug.activeDebugSession.customRequest('fredLab/vmcs');
+        assert.strictEqual(vmcs.active, true);
+        assert.deepStrictEqual(vmcs.groups.map((g) => g.group), ['guestRegisterState', 'guestNonRegisterState', 'hostState', 'executionControl', 'exitControl', 'entryControl', 'exitInformation']);
+        const injected = await vscode.debug.activeDebugSession.customRequest('fredLab/inject', { kind: 'nmi' });
+        assert.match(injected.description, /^NMI queued/);
         if (vscode.debug.activeDebugSession) await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
         await Promise.race([ended, new Promise((r) => setTimeout(r, 10_000))]);
       } finally {
