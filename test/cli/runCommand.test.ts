@@ -129,7 +129,10 @@ describe('fred-lab run and the VMX monitor', () => {
     expect(vmx.vmx.exitCount).toBeGreaterThan(0); // every OUT to COM1 is an I/O exit
     expect(Object.keys(vmx.vmx.vmcs)).toEqual(['guestRegisterState', 'guestNonRegisterState', 'hostState', 'executionControl', 'exitControl', 'entryControl', 'exitInformation']);
     for (const group of Object.values(vmx.vmx.vmcs) as Record<string, string>[]) for (const v of Object.values(group)) expect(v).toMatch(HEX64);
-    expect(vmx.vmx.vmcs.guestRegisterState.GUEST_RIP).toMatch(HEX64);
+    // The final VMCS holds the guest state the run ended with, and the last exit (the OUT to 0xF4).
+    expect(vmx.vmx.vmcs.guestRegisterState.GUEST_RIP).toBe(vmx.registers.rip);
+    expect(vmx.vmx.vmcs.guestRegisterState.GUEST_RSP).toBe(vmx.registers.rsp);
+    expect(vmx.vmx.vmcs.exitInformation.VM_EXIT_REASON).toBe('0x1e');
     expect(vmx.vmx.vmcs.exitInformation).toHaveProperty('ORIGINAL_EVENT_DATA');
     const bare = JSON.parse((await run([hello, '--json', '--no-vmx'])).out);
     expect(bare.vmx).toBeNull();
