@@ -101,6 +101,16 @@ describe('setDataBreakpoints', () => {
     expect((await scopeVariables(h.dc, 'FRED')).find((v) => v.name === 'IA32_FRED_RSP1')?.value).toBe('0x0000000000310000');
   });
 
+  it('works the same in VMX non-root operation (EPT on the way to memory)', async () => {
+    await launchStopped(h.dc, count, { vmx: { ept: 'lazy' } });
+    const counter = await value(h.dc, 'counter');
+    await h.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: `mem:0x${counter.toString(16)}:8`, condition: 'rbx == 2' }] });
+    const stop = await cont();
+    expect(stop.body.reason).toBe('data breakpoint');
+    expect(await value(h.dc, 'qword [counter]')).toBe(2n);
+    expect(await value(h.dc, 'rbx')).toBe(2n);
+  });
+
   it('time travel replays across a watched write without stopping', async () => {
     await launchStopped(h.dc, count);
     const counter = `mem:0x${(await value(h.dc, 'counter')).toString(16)}:8`;

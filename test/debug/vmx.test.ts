@@ -254,6 +254,22 @@ describe('VM-entry failure with the filter off', () => {
   });
 });
 
+describe('restart under the monitor', () => {
+  it('boots a new monitor and keeps the VM-exit breakpoints and filters', async () => {
+    await launchStopped(h.dc, program, monitor, async () => {
+      await functionBreakpoints('vmexit:CPUID');
+      await h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmExit', condition: 'CR_ACCESS' }] });
+    });
+    expect((await cont()).body.description).toMatch(/^VM exit: CR access \(28\)/);
+    const restarted = h.dc.waitForEvent('stopped');
+    await h.dc.customRequest('restart', { arguments: { program, stopOnEntry: true, memoryMiB: 8, vmx: {} } });
+    await restarted;
+    expect((await vmcs()).stoppedAtExit).toBeNull();
+    expect((await cont()).body.description).toMatch(/^VM exit: CR access \(28\)/);
+    expect((await cont()).body.description).toMatch(/^VM exit: CPUID \(10\)/);
+  });
+});
+
 describe('completions', () => {
   it('offer VMCS fields as vmcs.NAME under the monitor, and the new console commands', async () => {
     await launchStopped(h.dc, program, monitor);
