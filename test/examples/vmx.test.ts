@@ -70,6 +70,13 @@ const FACTS: Record<string, (doc: JsonRun, args: readonly string[]) => void> = {
     expect(ticks.map((d) => [d.type, d.vector, d.newCsl, d.frameAddress, d.injected]))
       .toEqual([[0, 0x40, 2, '0x24ffc0', true], [0, 0x40, 2, '0x24ffc0', true]]);
   },
+  'interrupt-window.fred': (doc) => {
+    // The NMI is injected at once (IF does not mask it); the interrupt waits for the window after STI.
+    const [window] = exits(doc, 7);
+    expect(entryAfter(doc, window)).toMatchObject({ injectedInterruptionInfo: 0x80000030 });
+    expect(kind(doc, 'delivery').map((d) => [d.type, d.vector, d.injected])).toEqual([[2, 2, true], [0, 0x30, true]]);
+    expect(doc.trace.indexOf(kind(doc, 'delivery')[1])).toBeGreaterThan(doc.trace.indexOf(window));
+  },
   'pf-intercept.fred': (doc, args) => {
     const intercepted = exits(doc, 0);
     if (args.includes('--vmx-config')) {
