@@ -56,6 +56,10 @@ export class Execution {
   private entryTrigger: EventTrigger | undefined;
   /** The VM exit the machine was told to stop at (machine.stopAtVmExit), until the stop is reported. */
   private exitStop: Omit<EventTrigger, 'address'> | undefined;
+  /** Reverse continue's scan: the instruction counts of the VM exits a breakpoint matched. */
+  private exitsSeen: number[] | undefined;
+  /** Reverse continue lands on this exit: the n-th matching one at `icount`. */
+  private exitTarget: { icount: number; n: number; seen: number } | undefined;
   private replaying = false;
   private stepTrap = false;
 
@@ -72,9 +76,17 @@ export class Execution {
     this.data = new DataBreakpoints(machine);
     machine.trace.subscribe((r) => this.onRecord(r));
     setStopAtVmExit(machine, (r) => {
-      if (this.replaying) return false;
-      this.exitStop = this.breakpoints.matchVmExit(r);
-      return this.exitStop !== undefined;
+      const match = this.breakpoints.matchVmExit(r);
+      const target = this.exitTarget;
+      if (target) {
+        // Reverse continue: stop at the n-th matching exit of that instruction count again.
+        if (!match || r.icount !== target.icount || ++target.seen !== target.n) return false;
+      } else if (this.replaying) {
+        if (match) this.exitsSeen?.push(r.icount);
+        return false;
+      }
+      this.exitStop = match;
+      return match !== undefined;
     });
   }
 
@@ -356,6 +368,12 @@ export class Execution {
       if (hit) {
         this.history.restoreCheckpoint(k);
         this.replayTo(hit.icount);
+        if (hit.exit) {
+          const exit = this.runToExit(hit.icount, hit.exit);
+          this.afterTravel();
+          if (exit) return { ...exit, description: `${exit.description} (reverse)` };
+          return { kind: 'stopped', reason: 'breakpoint', description: 'Paused before a VM exit (reverse)' };
+        }
         if (this.machine.getRip() !== hit.rip) this.takePendingEvent();
         this.afterTravel();
         return { kind: 'stopped', reason: 'breakpoint', description: 'Paused on breakpoint (reverse)' };
@@ -365,10 +383,30 @@ export class Execution {
     return { kind: 'stopped', reason: 'entry', description: 'At the beginning of the recorded history' };
   }
 
-  /** Scan forward to `end` (exclusive) and return the last breakpoint stop. */
-  private lastHitBefore(end: number): { icount: number; rip: bigint } | undefined {
-    let last: { icount: number; rip: bigint } | undefined;
+  /** From just before instruction count `icount`: run until the n-th VM exit a breakpoint matches there, as a forward run stops. */
+  private runToExit(icount: number, n: number): (Outcome & { kind: 'stopped' }) | undefined {
+    this.exitTarget = { icount, n, seen: 0 };
     this.replaying = true;
+    let stop: StopReason;
+    try {
+      stop = this.machine.run(1);
+    } finally {
+      this.exitTarget = undefined;
+      this.replaying = false;
+    }
+    const outcome = this.monitorOutcome(stop);
+    return outcome?.kind === 'stopped' && stop.reason === 'vmexit' ? outcome : undefined;
+  }
+
+  /**
+   * Scan forward to `end` (exclusive) and return the last breakpoint stop, or the last VM exit a
+   * breakpoint matches (`exit`: the n-th at that instruction count), whichever is later.
+   */
+  private lastHitBefore(end: number): { icount: number; rip: bigint; exit?: number } | undefined {
+    let last: { icount: number; rip: bigint; exit?: number } | undefined;
+    const seen: number[] = [];
+    this.replaying = true;
+    this.exitsSeen = seen;
     try {
       while (this.machine.icount < end) {
         const stop = this.machine.run(end - this.machine.icount);
@@ -380,6 +418,12 @@ export class Execution {
       }
     } finally {
       this.replaying = false;
+      this.exitsSeen = undefined;
+    }
+    // An exit at the count of a breakpoint stop comes after it (the stop is before the instruction runs).
+    const lastExit = seen[seen.length - 1];
+    if (lastExit !== undefined && (!last || lastExit >= last.icount)) {
+      last = { icount: lastExit, rip: 0n, exit: seen.filter((i) => i === lastExit).length };
     }
     return last;
   }

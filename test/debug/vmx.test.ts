@@ -24,6 +24,14 @@ const repl = (expression: string) => h.dc.evaluateRequest({ expression, context:
 const functionBreakpoints = (...names: string[]) => h.dc.setFunctionBreakpointsRequest({ breakpoints: names.map((name) => ({ name })) });
 const vmcs = () => h.dc.customRequest('fredLab/vmcs').then((r) => r.body as VmcsResponseBody);
 
+/** What the Registers, Control registers and FRED scopes show, and the whole VMCS. */
+async function state(dc: DebugClient): Promise<string> {
+  const parts: string[] = [];
+  for (const scope of ['Registers', 'Control registers', 'FRED']) parts.push(...(await scopeVariables(dc, scope)).map((v) => `${v.name}=${v.value}`));
+  parts.push(JSON.stringify(((await dc.customRequest('fredLab/vmcs')).body as VmcsResponseBody)));
+  return parts.join('\n');
+}
+
 async function vmcsField(name: string): Promise<DebugProtocol.Variable & { group: DebugProtocol.Variable }> {
   for (const group of await scopeVariables(h.dc, 'VMCS')) {
     const field = (await children(h.dc, group)).find((v) => v.name === name);
@@ -254,6 +262,28 @@ describe('VM-entry failure with the filter off', () => {
   });
 });
 
+describe('reverse continue under the monitor', () => {
+  it('goes back to the previous VM exit a breakpoint matches, stopped before the monitor handles it', async () => {
+    await launchStopped(h.dc, program, monitor, () => functionBreakpoints('vmexit:CPUID'));
+    for (let k = 0; k < 3; k++) await cont();
+    expect(await value(h.dc, 'r12')).toBe(1n); // the third CPUID exit
+    const third = await state(h.dc);
+    await h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: 28 }] }); // spin
+    await cont();
+    expect((await topFrame(h.dc)).name).toBe('spin');
+    const back = await resume(h.dc, () => h.dc.reverseContinueRequest({ threadId: 1 }));
+    expect(back.body.description).toMatch(/^VM exit: CPUID \(10\) at guest RIP 0x[0-9a-f]+ \(reverse\)$/);
+    expect((await h.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].name).toBe('VM exit: CPUID (10) ← cpuids+0x2');
+    expect(await state(h.dc)).toBe(third);
+    await resume(h.dc, () => h.dc.reverseContinueRequest({ threadId: 1 }));
+    expect(await value(h.dc, 'r12')).toBe(2n);
+    expect((await vmcs()).stoppedAtExit?.reason).toBe(10);
+    await cont(); // the monitor handles the second exit; the third stops again
+    expect(await value(h.dc, 'r12')).toBe(1n);
+    expect(await state(h.dc)).toBe(third);
+  });
+});
+
 describe('restart under the monitor', () => {
   it('boots a new monitor and keeps the VM-exit breakpoints and filters', async () => {
     await launchStopped(h.dc, program, monitor, async () => {
@@ -281,12 +311,6 @@ describe('completions', () => {
 });
 
 describe('time travel under the monitor', () => {
-  async function state(dc: DebugClient): Promise<string> {
-    const parts: string[] = [];
-    for (const scope of ['Registers', 'Control registers', 'FRED']) parts.push(...(await scopeVariables(dc, scope)).map((v) => `${v.name}=${v.value}`));
-    parts.push(JSON.stringify(((await dc.customRequest('fredLab/vmcs')).body as VmcsResponseBody).groups));
-    return parts.join('\n');
-  }
 
   it('stepping back N and forward N gives identical state, the VMCS included, across VM exits', async () => {
     const vmxFixture = program;
