@@ -29,6 +29,22 @@ interface UserBreakpoint {
   name?: string;
 }
 
+/** What event conditions look at: the event type (FRED/VMX numbering) and vector. */
+type EventKey = Pick<DeliveryRecord, 'type' | 'vector'>;
+
+/** `#PF, vector:0x20, nmi`: any of the events (empty = every event); an error names the bad item. */
+function parseEventList(text: string): { ok: true; matches: ((d: EventKey) => boolean) | undefined } | { ok: false; message: string } {
+  const tests: ((d: EventKey) => boolean)[] = [];
+  for (const item of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const test = parseEventSpec(item);
+    if (!test) return { ok: false, message: `'${item}' is not an event (#PF, vector:0x20, int:0x80, syscall, sysenter, nmi)` };
+    tests.push(test);
+  }
+  return { ok: true, matches: tests.length ? (d) => tests.some((t) => t(d)) : undefined };
+}
+
+const RETURN_INSTRUCTIONS = ['erets', 'eretu', 'iretq'];
+
 type FunctionTarget =
   | { kind: 'label' }
   | { kind: 'fredEntry'; ring: 'user' | 'kernel' }
@@ -59,20 +75,26 @@ export interface EventTrigger {
   ids: number[];
 }
 
+/** Filters whose condition is a list of events (as function breakpoints name them). */
+const EVENT_CONDITION = { supportsCondition: true, conditionDescription: 'Events, comma-separated: #PF, #GP, vector:0x20, int:0x80, syscall, nmi (empty = every one)' };
+
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
-  { filter: 'hardwareException', label: 'Hardware exceptions (#PF, #GP, #UD, …)', description: 'Stop at the handler when an exception (event type 3) is delivered', default: false },
-  { filter: 'softwareEvent', label: 'INT n / INT3 / INT1', description: 'Stop at the handler for software interrupts and exceptions (types 4, 5, 6)', default: false },
-  { filter: 'externalInterrupt', label: 'External interrupts', description: 'Stop at the handler for external interrupts (type 0)', default: false },
+  { filter: 'hardwareException', label: 'Hardware exceptions (#PF, #GP, #UD, …)', description: 'Stop at the handler when an exception (event type 3) is delivered', default: false, ...EVENT_CONDITION },
+  { filter: 'softwareEvent', label: 'INT n / INT3 / INT1', description: 'Stop at the handler for software interrupts and exceptions (types 4, 5, 6)', default: false, ...EVENT_CONDITION },
+  { filter: 'externalInterrupt', label: 'External interrupts', description: 'Stop at the handler for external interrupts (type 0)', default: false, ...EVENT_CONDITION },
   { filter: 'nmi', label: 'NMI', description: 'Stop at the handler for NMIs (type 2)', default: false },
-  { filter: 'syscall', label: 'SYSCALL / SYSENTER', description: 'Stop at the handler for SYSCALL and SYSENTER events (type 7)', default: false },
-  { filter: 'nested', label: 'Nested exceptions', description: 'Stop when an exception is delivered while delivering another event (nested bit set)', default: true },
+  { filter: 'syscall', label: 'SYSCALL / SYSENTER', description: 'Stop at the handler for SYSCALL and SYSENTER events (type 7)', default: false, ...EVENT_CONDITION },
+  { filter: 'nested', label: 'Nested exceptions', description: 'Stop when an exception is delivered while delivering another event (nested bit set)', default: true, ...EVENT_CONDITION },
   { filter: 'doubleFault', label: '#DF and shutdown', description: 'Stop at a double fault handler, and at a shutdown (triple fault) before the session ends', default: true },
-  { filter: 'eret', label: 'ERETS / ERETU / IRETQ', description: 'Stop at the instruction an event return goes back to', default: false },
+  {
+    filter: 'eret', label: 'ERETS / ERETU / IRETQ', description: 'Stop at the instruction an event return goes back to', default: false,
+    supportsCondition: true, conditionDescription: 'Return instructions, comma-separated: erets, eretu, iretq (empty = all three)',
+  },
   {
     filter: 'vmExit', label: 'VM exits', description: 'Stop at a VM exit, before the monitor handles it (the condition names reasons)', default: false,
     supportsCondition: true, conditionDescription: 'Exit reasons, comma-separated: EPT_VIOLATION, CPUID, 48 (empty = every exit)',
   },
-  { filter: 'vmEntryInjection', label: 'VM-entry injection', description: 'Stop at the handler of an event that a VM entry injects', default: false },
+  { filter: 'vmEntryInjection', label: 'VM-entry injection', description: 'Stop at the handler of an event that a VM entry injects', default: false, ...EVENT_CONDITION },
   { filter: 'vmEntryFailure', label: 'VM-entry failure', description: 'Stop when a VM entry fails its checks (the VMCS can be fixed and the entry retried)', default: true },
 ];
 
@@ -95,7 +117,7 @@ export function hitTestPasses(t: HitTest | undefined, hits: number): boolean {
 }
 
 /** An event name of a function breakpoint: `#PF`, `PF`, `vector:0x20`, `syscall`, `sysenter`, `nmi`, `int:0x80`. */
-export function parseEventSpec(name: string): ((d: DeliveryRecord) => boolean) | undefined {
+export function parseEventSpec(name: string): ((d: EventKey) => boolean) | undefined {
   const n = name.trim().toLowerCase();
   if (n === 'syscall') return (d) => d.type === 7 && d.vector === 1;
   if (n === 'sysenter') return (d) => d.type === 7 && d.vector === 2;
@@ -140,6 +162,10 @@ export class Breakpoints {
   private filters = new Set(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
   /** The vmExit filter's condition: these basic reasons only (undefined = every exit). */
   private exitFilterReasons: Set<number> | undefined;
+  /** Event conditions of the delivery filters (filter id → events; absent = every event). */
+  private eventConditions = new Map<string, (d: EventKey) => boolean>();
+  /** The eret filter's condition: these instructions only. */
+  private eretCondition: Set<string> | undefined;
   private installed = new Set<bigint>();
   private fredEntry = 0n;
 
@@ -227,17 +253,46 @@ export class Breakpoints {
     return this.instructions.map((bp) => this.describe(bp));
   }
 
-  /** `conditions`: filter id → condition text (only vmExit takes one: exit reasons). */
+  /**
+   * `conditions`: filter id → condition text: events for the delivery filters and VM-entry
+   * injection, instructions for eret, exit reasons for vmExit. An error names the filter and the item.
+   */
   setExceptionFilters(filters: readonly string[], conditions: ReadonlyMap<string, string> = new Map()): string | undefined {
     const unknown = filters.filter((f) => !EXCEPTION_FILTERS.some((x) => x.filter === f));
     if (unknown.length) return `unknown exception filter(s): ${unknown.join(', ')}`;
-    const bad = [...conditions.keys()].filter((f) => f !== 'vmExit' && conditions.get(f)?.trim());
+    const given = [...conditions].filter(([, text]) => text.trim());
+    const bad = given.filter(([f]) => !EXCEPTION_FILTERS.find((x) => x.filter === f)?.supportsCondition).map(([f]) => f);
     if (bad.length) return `exception filter(s) ${bad.join(', ')} take no condition`;
-    const parsed = parseExitReasons(conditions.get('vmExit') ?? '');
-    if (!parsed.ok) return `VM exits filter condition: ${parsed.message}`;
+    const eventConditions = new Map<string, (d: EventKey) => boolean>();
+    let eret: Set<string> | undefined;
+    let exits: Set<number> | undefined;
+    for (const [filter, text] of given) {
+      const label = EXCEPTION_FILTERS.find((x) => x.filter === filter)!.label;
+      if (filter === 'vmExit') {
+        const parsed = parseExitReasons(text);
+        if (!parsed.ok) return `${label} filter condition: ${parsed.message}`;
+        exits = parsed.reasons;
+      } else if (filter === 'eret') {
+        const names = text.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+        const wrong = names.find((n) => !RETURN_INSTRUCTIONS.includes(n));
+        if (wrong) return `${label} filter condition: '${wrong}' is not erets, eretu or iretq`;
+        eret = names.length ? new Set(names) : undefined;
+      } else {
+        const parsed = parseEventList(text);
+        if (!parsed.ok) return `${label} filter condition: ${parsed.message}`;
+        if (parsed.matches) eventConditions.set(filter, parsed.matches);
+      }
+    }
     this.filters = new Set(filters);
-    this.exitFilterReasons = parsed.reasons;
+    this.exitFilterReasons = exits;
+    this.eventConditions = eventConditions;
+    this.eretCondition = eret;
     return undefined;
+  }
+
+  /** Is `filter` on, and does its event condition (if any) accept this event? */
+  private filterAccepts(filter: string, d: EventKey): boolean {
+    return this.filters.has(filter) && (this.eventConditions.get(filter)?.(d) ?? true);
   }
 
   hasFilter(filter: string): boolean {
@@ -394,17 +449,18 @@ export class Breakpoints {
       const ids = this.functions.filter((bp) => bp.verified && bp.target?.kind === 'vmentry').map((bp) => bp.id);
       const what = injecting ? `VM entry injecting 0x${(r.injectedInterruptionInfo >>> 0).toString(16)}` : 'VM entry';
       if (ids.length) return { address: undefined, reason: 'function breakpoint', description: what, ids };
-      if (injecting && this.filters.has('vmEntryInjection')) return { address: undefined, reason: 'exception', description: what, ids: [] };
+      const injected = { type: ((r.injectedInterruptionInfo >>> 8) & 7) as EventKey['type'], vector: r.injectedInterruptionInfo & 0xff };
+      if (injecting && this.filterAccepts('vmEntryInjection', injected)) return { address: undefined, reason: 'exception', description: what, ids: [] };
       return undefined;
     }
     if (r.kind === 'delivery') {
       const ids = this.functions.filter((bp) => bp.verified && bp.target?.kind === 'event' && bp.target.matches(r)).map((bp) => bp.id);
       if (ids.length) return { address: r.entryRip, reason: 'function breakpoint', description: `Event breakpoint: ${deliveryLabel(r)}`, ids };
-      const byType = Object.entries(FILTER_TYPES).some(([f, types]) => this.filters.has(f) && types.includes(r.type));
-      const nested = r.nested && this.filters.has('nested');
+      const byType = Object.entries(FILTER_TYPES).some(([f, types]) => types.includes(r.type) && this.filterAccepts(f, r));
+      const nested = r.nested && this.filterAccepts('nested', r);
       const df = r.type === 3 && r.vector === 8 && this.filters.has('doubleFault');
       if (byType || nested || df) return { address: r.entryRip, reason: 'exception', description: `Exception: ${deliveryLabel(r)}`, ids: [] };
-    } else if (r.kind === 'return' && r.instruction !== 'sysret' && this.filters.has('eret')) {
+    } else if (r.kind === 'return' && r.instruction !== 'sysret' && this.filters.has('eret') && (this.eretCondition?.has(r.instruction) ?? true)) {
       return { address: r.toRip, reason: 'exception', description: `${r.instruction.toUpperCase()} returned to CPL ${r.toCpl} at 0x${r.toRip.toString(16)}`, ids: [] };
     }
     return undefined;

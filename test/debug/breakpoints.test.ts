@@ -145,6 +145,28 @@ describe('instruction and exception breakpoints', () => {
     expect(info.body.description).toContain('#GP');
   });
 
+  it('filter conditions: events for the delivery filters, instructions for eret; bad items are errors', async () => {
+    const init = await h.dc.initializeRequest();
+    const filters = init.body?.exceptionBreakpointFilters ?? [];
+    expect(filters.filter((f) => f.supportsCondition).map((f) => f.filter))
+      .toEqual(['hardwareException', 'softwareEvent', 'externalInterrupt', 'syscall', 'nested', 'eret', 'vmExit', 'vmEntryInjection']);
+    await launchStopped(h.dc, events, {}, () => h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [
+      { filterId: 'hardwareException', condition: '#GP, #UD' }, { filterId: 'eret', condition: 'eretu' },
+    ] }));
+    let stop = await cont();
+    expect(stop.body.description).toBe('ERETU returned to CPL 3 at 0x' + (await value(h.dc, 'user_code')).toString(16)); // the ERETS after INT3 and #PF did not stop
+    stop = await cont(); // SYSCALL's handler returns with ERETU too
+    expect(stop.body.description).toMatch(/^ERETU returned to CPL 3/);
+    stop = await cont();
+    expect(stop.body.description).toBe('Exception: #GP (hardware exception 13) · SL0 · from CPL 3');
+    expect(await failure(h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'hardwareException', condition: '#PF, #XX' }] })))
+      .toBe("Hardware exceptions (#PF, #GP, #UD, …) filter condition: '#XX' is not an event (#PF, vector:0x20, int:0x80, syscall, sysenter, nmi)");
+    expect(await failure(h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'eret', condition: 'sysret' }] })))
+      .toBe("ERETS / ERETU / IRETQ filter condition: 'sysret' is not erets, eretu or iretq");
+    expect(await failure(h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'doubleFault', condition: '#DF' }] })))
+      .toBe('exception filter(s) doubleFault take no condition');
+  });
+
   it('unknown exception filters are an error', async () => {
     await launchStopped(h.dc, events);
     expect(await failure(h.dc.setExceptionBreakpointsRequest({ filters: ['everything'] }))).toMatch(/unknown exception filter\(s\): everything/);

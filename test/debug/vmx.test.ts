@@ -198,6 +198,20 @@ describe('injection', () => {
     expect(timeline.records.slice(kick).some((r) => r.kind === 'vmentry' && r.record.injectedInterruptionInfo === 0x80000202)).toBe(true);
   });
 
+  it('the injection filter\'s condition names the events it stops for', async () => {
+    await launchStopped(h.dc, program, monitor, async () => {
+      await h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: 28 }] });
+      await h.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmEntryInjection', condition: '#PF' }] });
+    });
+    await cont();
+    await h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [] });
+    await repl('inject nmi');
+    const ended = h.dc.waitForEvent('terminated');
+    await h.dc.continueRequest({ threadId: 1 }); // no stop for the NMI: the program runs to its end
+    await ended;
+    expect(await value(h.dc, 'r15')).toBe(1n); // the handler ran once
+  });
+
   it('inject exc with an error code and event data (console and fredLab/inject)', async () => {
     await pausedInSpin();
     expect(await repl('inject exc #PF err=2 data=0x400000')).toBe('#PF (hardware exception 14), error code 0x2, event data 0x400000 queued: the monitor injects it at the next VM entry');
