@@ -27,7 +27,7 @@ const ENTRY_INFO = vmcsSlot('VM_ENTRY_INTR_INFO_FIELD');
 export type InjectionSource = 'none' | 'exception' | 'nmi' | 'interrupt' | 'request';
 
 function guestUsesFred(m: VmxMonitor): boolean {
-  return m.vmcsDirty ? (m.vmcs.get('GUEST_CR4') & CR4_FRED) !== 0n : (m.cpu.cr4 & CR4_FRED) !== 0n;
+  return m.vmcsDirty ? (m.vmcs.get('GUEST_CR4') & CR4_FRED) !== 0n : m.cpu.fredEnabled;
 }
 
 /** Pick the event for this entry and write the VM-entry fields; arm the windows for the rest. */
@@ -122,7 +122,7 @@ export function enterGuest(m: VmxMonitor): void {
     }
     m.controlsChanged = false;
   }
-  const guestFred = (c.cr4 & CR4_FRED) !== 0n;
+  const guestFred = c.fredEnabled;
   m.enterNonRoot();
   c.trace.emit(vmEntryRecord(vmcs, c.icount));
   const source = m.injectionSource;

@@ -13,14 +13,13 @@ import { NO_VECTORING, recordVectoring } from './reinjection';
 import { vmExitRecord } from './traceRecords';
 import { vmcsSlot } from './vmcs';
 
-const CR4_FRED = 1n << 32n;
 const GUEST_RIP = vmcsSlot('GUEST_RIP');
 
 export function recordExit(monitor: VmxMonitor, e: VmExit): VmExitRecord {
   const c = monitor.cpu;
   const vmcs = monitor.vmcs;
   monitor.leaveGuest();
-  const guestFred = (c.cr4 & CR4_FRED) !== 0n;
+  const guestFred = c.fredEnabled;
   const vectoring = e.delivering === undefined ? NO_VECTORING : recordVectoring(e.delivering, guestFred);
   monitor.vectoring = vectoring;
   vmcs.write(GUEST_RIP, fromLinear(c.rip)); // slot writes: the CPU's own recording (no lazy sync, not "written from outside")

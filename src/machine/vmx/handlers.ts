@@ -48,7 +48,7 @@ function propagate(m: VmxMonitor, before: bigint[]): void {
 function completeDelivery(m: VmxMonitor): void {
   if (m.vectoring.idtVectoringInfo === 0 && (m.exitInterruptionInfo & 0x1000) === 0) return; // nothing interrupted, no NMI unblocking
   const c = m.cpu;
-  const r = completeInterrupts(m.vectoring, m.exitInterruptionInfo, { guestFred: (c.cr4 & CR4_FRED) !== 0n, kvmV9Quirks: m.policy.kvmV9Quirks });
+  const r = completeInterrupts(m.vectoring, m.exitInterruptionInfo, { guestFred: c.fredEnabled, kvmV9Quirks: m.policy.kvmV9Quirks });
   m.vectoring = NO_VECTORING;
   if (r.clearNmiBlocking) c.nmiBlocked = false;
   if (r.setNmiBlocking) c.nmiBlocked = true;
@@ -92,7 +92,7 @@ function handleException(m: VmxMonitor, e: VmExit): HandlerOutcome {
   const payload = e.qualification;
   if (ev.type === 3 && ev.vector === 14) c.cr2 = payload; // the #PF exit left CR2 alone; reflecting it writes CR2 (KVM kvm_inject_page_fault)
   const { event, ripAdvance } = eventFromInfo(m.exitInterruptionInfo, ev.errorCode ?? 0, e.instructionLength,
-    exceptionEventData(ev.vector, payload), { guestFred: (c.cr4 & CR4_FRED) !== 0n, kvmV9Quirks: m.policy.kvmV9Quirks });
+    exceptionEventData(ev.vector, payload), { guestFred: c.fredEnabled, kvmV9Quirks: m.policy.kvmV9Quirks });
   if (ripAdvance) {
     m.retireOnDelivery = false; // v9: the ICEBP was skipped (retired) here
     skipInstruction(m, ripAdvance);
