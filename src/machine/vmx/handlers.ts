@@ -15,7 +15,7 @@ import { fromLinear } from '../cpu/state';
 import { ACCESS_READ, walk } from '../memory/paging';
 import { PAGE_SIZE } from '../memory/physical';
 import { EXIT, type VmExit } from './exitSignal';
-import { exceptionEventData, usesInstructionLength } from './injection';
+import { exceptionEventData } from './injection';
 import type { VmxMonitor } from './monitor';
 import { completeInterrupts, eventFromInfo, NO_VECTORING } from './reinjection';
 

@@ -124,6 +124,20 @@ describe('EPT violations (48)', () => {
     expect(r.m.vmx!.ept.mappedPages).toBe(4 * 256);
   });
 
+  it('a guest-physical address outside guest RAM cannot be mapped: the run stops at the exit, naming the address', () => {
+    // Point the PTE of linear 0x300000 at physical 256 MiB (the machine has 4 MiB).
+    const body = `mov rax, cr3\nmov rax, [rax]\nand eax, 0xfffff000\nmov rax, [rax]\nand eax, 0xfffff000\nmov rax, [rax + 8]\nand eax, 0xfffff000
+mov qword [rax + 0x100 * 8], 0x10000003\ninvlpg [0x300000]\nat: mov rbx, [0x300000]\nhlt`;
+    const r = runSource(plain(body), EAGER);
+    expect(r.stop.reason).toBe('vmexit');
+    expect(r.stop.message).toBe(`VM exit: EPT violation (48) at guest RIP 0x${r.p.symbol('at').toString(16)}: guest-physical address 0x10000000 is not guest RAM (RAM ends at 0x400000); the monitor cannot map it`);
+    expect(r.m.vmx!.stoppedAtExit).toMatchObject({ basicReason: 48, qualification: 0x181n });
+    expect(r.m.vmx!.vmcs.get('GUEST_PHYSICAL_ADDRESS')).toBe(0x10000000n);
+    expect(r.m.run().reason).toBe('vmexit'); // it stays pending
+    const bare = runSource(plain(body), false);
+    expect(bare.m.getGpr(3)).toBe(0xffff_ffff_ffff_ffffn); // bare metal reads an unbacked bus
+  });
+
   it('a write to a fresh page: write access bit, guest-physical address of the page', () => {
     const r = runSource(plain('mov qword [0x312345], 1\nhlt'));
     const write = exits(r.m, 48).find((e) => (e.qualification & 2n) !== 0n && (e.qualification & 0x100n) !== 0n);
