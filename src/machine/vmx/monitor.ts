@@ -157,6 +157,9 @@ export class VmxMonitor implements GuestStateObserver {
     this.caps = vmxCapabilities({ fred: true });
     this.vmcs = new Vmcs({ fred: true });
     const { msrBitmap } = setUpVmcs(this.vmcs, this.caps, policy);
+    // KVM v9 passes the FRED MSRs through only to a guest whose CPUID has FRED (patch 08); otherwise
+    // they exit and the handler refuses them (#GP).
+    if (!policy.cpuid.fred) for (let msr = 0x1cc; msr <= 0x1d4; msr++) { msrBitmap.set(msr, false, true); msrBitmap.set(msr, true, true); }
     this.ept = new Ept(host.memoryBytes);
     this.vmcs.set('EPT_POINTER', this.ept.pointer);
     if (policy.ept === 'eager') this.ept.mapAll();

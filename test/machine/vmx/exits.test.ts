@@ -50,6 +50,15 @@ describe('instruction exits', () => {
     expect(exits(q.m, 32)[0]!.guestRip).toBeLessThan(exits(r.m, 32)[0]!.guestRip);
   });
 
+  it('with guest CPUID FRED hidden, the FRED MSRs are intercepted and refused (#GP), as KVM v9 does', () => {
+    const r = runSource(plain(`${wrmsr('IA32_FRED_CONFIG', '0x101000')}\nhlt`), policy({ cpuid: { fred: false, lkgs: true, wrmsrns: true } }));
+    expect(exits(r.m, 32)).toHaveLength(1);
+    expect(r.m.readMsr(0x1d4)).toBe(0n);
+    expect(r.stop.reason).toBe('shutdown'); // #GP without an IDT
+    expect(r.stop.message).toMatch(/#GP/);
+    expect(exits(runSource(plain(`${wrmsr('IA32_FRED_CONFIG', '0x101000')}\nhlt`)).m, 32)).toEqual([]);
+  });
+
   it('MOV to CR4 that sets CR4.FRED exits (28): CR4.FRED is host-owned; the read shadow follows the guest', () => {
     const p = program(fredSource({ body: 'mov rbx, cr4' }));
     const m = boot(p, { vmx: KVM });
@@ -64,7 +73,7 @@ describe('instruction exits', () => {
   });
 
   it('with guest CPUID FRED hidden, the CR4.FRED write is #GP (KVM v9 patch 15): no IDT, so a triple fault (2) ends the run', () => {
-    const r = runFred({ body: 'nop' }, policy({ cpuid: { fred: false, lkgs: true, wrmsrns: true } }));
+    const r = runSource(plain('mov rax, cr4\nbts rax, 32\nmov cr4, rax\nhlt'), policy({ cpuid: { fred: false, lkgs: true, wrmsrns: true } }));
     expect(r.m.trace.records.filter((x) => x.kind === 'crWrite')).toMatchObject([{ cr: 4, fault: expect.stringMatching(/CPUID/) }]);
     expect(exits(r.m).map((e) => e.basicReason)).toEqual(expect.arrayContaining([28, 2]));
     expect(exits(r.m, 2)[0]).toMatchObject({ idtVectoringInfo: 0, exitInterruptionInfo: 0 });
