@@ -105,7 +105,10 @@ export function saveGuestState(v: VcpuRegisters, vmcs: Vmcs, mode: 'all' | 'exit
   const sti = v.shadow && (v.rflags & Number(RFLAGS_BITS.IF)) !== 0;
   vmcs.set('GUEST_INTERRUPTIBILITY_INFO', (sti ? BLOCKING.STI : v.shadow ? BLOCKING.MOV_SS : 0n) | (v.nmiBlocked ? BLOCKING.NMI : 0n));
   vmcs.set('GUEST_ACTIVITY_STATE', v.halted ? 1n : 0n);
-  vmcs.set('GUEST_PENDING_DBG_EXCEPTIONS', 0n);
+  // A single step pending across an interrupt shadow or HLT (SDM §28.3.4: BS with TF = 1 and
+  // IA32_DEBUGCTL.BTF = 0); the emulated CPU delivers it itself after the next instruction.
+  const tf = (v.rflags & Number(RFLAGS_BITS.TF)) !== 0 && ((v.msr.get(0x1d9) ?? 0n) & 2n) === 0n;
+  vmcs.set('GUEST_PENDING_DBG_EXCEPTIONS', tf && (v.shadow || v.halted) ? 0x4000n : 0n);
 }
 
 function saveSegment(vmcs: Vmcs, name: string, s: Segment): void {

@@ -95,4 +95,16 @@ describe('guest state from the booted machine (ARCHITECTURE §3)', () => {
     vmcs.set('SECONDARY_VM_EXIT_CONTROLS', 1n);
     expect(loadHostFredState(vmcs, new Map())).toBe(false);
   });
+
+  it('a single step pending across an interrupt shadow or HLT is saved as pending BS (SDM §28.3.4); the entry check accepts it', () => {
+    const { m, vmcs } = bootVmcs();
+    m.cpu.rflags = 0x302; // TF, IF
+    m.cpu.shadow = true;
+    saveGuestState(m.cpu, vmcs, 'exit');
+    expect(vmcs.get('GUEST_PENDING_DBG_EXCEPTIONS')).toBe(0x4000n);
+    expect(checkVmEntry(vmcs, vmxCapabilities())).toBeUndefined();
+    m.cpu.shadow = false;
+    saveGuestState(m.cpu, vmcs, 'exit');
+    expect(vmcs.get('GUEST_PENDING_DBG_EXCEPTIONS')).toBe(0n);
+  });
 });
