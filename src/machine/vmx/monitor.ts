@@ -271,14 +271,16 @@ export class VmxMonitor implements GuestStateObserver {
   /** The next run/step after a stop at a VM exit (or a failed entry, or a blocked HLT woken by the debugger): carry on. */
   resume(): void {
     const pending = this.pendingExit;
+    let next: VmExit | undefined;
     if (pending !== undefined) {
+      this.lastRecord = this.stopped; // the record a report names (also after a restore)
       this.pendingExit = undefined;
       this.stopped = undefined;
-      const next = this.handleAndEnter(pending);
-      if (next) this.exit(next);
+      next = this.handleAndEnter(pending);
     } else if (this.failure !== undefined) {
-      this.enterCatching();
+      next = this.enterCatching();
     }
+    if (next) this.exit(next);
   }
 
   /** Handle `e` (recorded already) and enter the guest; a VM exit during the injected delivery is returned. */
