@@ -72,7 +72,7 @@ export function takeSnapshot(machine: Machine, store: SnapshotStore, extra: Snap
       shadow: c.shadow, nmiBlocked: c.nmiBlocked, halted: c.halted, tscOffset: c.tscOffset,
     },
     devices: machine.devices.save(),
-    traceLength: machine.trace.records.length,
+    traceLength: machine.trace.length,
     extra: { ...extra, extra: structuredClone(extra.extra) },
   };
 }
@@ -124,6 +124,6 @@ export function restoreSnapshot(machine: Machine, store: SnapshotStore, snap: Ma
   if (pagingChanged) machine.translator.flush();
   machine.devices.restore(snap.devices as ReturnType<Machine['devices']['save']>);
   machine.trace.truncateAfter(snap.icount);
-  machine.trace.records.length = Math.min(machine.trace.records.length, snap.traceLength);
+  machine.trace.truncate(snap.traceLength);
   return { ...snap.extra, extra: structuredClone(snap.extra.extra) };
 }

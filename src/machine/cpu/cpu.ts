@@ -13,6 +13,20 @@ import { SYSTEM_HELPERS, farBranch } from './exec/system';
 
 const HELPERS: Partial<Record<number, Helper>> = { ...STRING_HELPERS, ...INTEGER_HELPERS };
 
+/** SYSTEM_HELPERS as a dense array: mnemonic numbers are sparse, and an object keyed by them is a hash table. */
+let systemTable: (Helper | undefined)[] | undefined;
+
+function systemHelper(mnemonic: number): Helper {
+  let table = systemTable;
+  if (table === undefined) {
+    const helpers = SYSTEM_HELPERS as Partial<Record<number, Helper>>;
+    const size = Math.max(...Object.keys(helpers).map(Number)) + 1;
+    table = Array.from({ length: size }, (_, k) => helpers[k]); // packed: no holes
+    systemTable = table;
+  }
+  return table[mnemonic]!;
+}
+
 export interface SystemBus {
   portRead(port: number, size: PortSize): number;
   portWrite(port: number, size: PortSize, value: number): void;
@@ -77,7 +91,7 @@ export class Cpu extends CpuState {
 
   /** Generated code: run a system instruction (it sets rip). */
   system(mnemonic: number, d: DecodedInsn, a: number): void {
-    SYSTEM_HELPERS[mnemonic as keyof typeof SYSTEM_HELPERS]!(this, d, a);
+    systemHelper(mnemonic)(this, d, a);
   }
 
   /** Generated code: far JMP/CALL through memory (system block). */

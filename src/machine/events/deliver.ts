@@ -16,7 +16,14 @@ export class Shutdown {
 }
 
 /** A delivery mechanism (legacy IDT now, FRED in its own module). */
-export type DeliveryMechanism = (c: Cpu, ev: MachineEvent, nested: boolean) => void;
+export type DeliveryMechanism = (c: Cpu, ev: MachineEvent, nested: boolean, injected: boolean) => void;
+
+export interface DeliveryOptions {
+  /** The first delivery attempt is a nested exception (VM entry injecting with the nested bit: FRED stack-level rule §3.3, frame bit 58). */
+  nested?: boolean;
+  /** The event was injected by VM entry: its trace record says so (faults during its delivery are not). */
+  injected?: boolean;
+}
 
 let fredMechanism: DeliveryMechanism | undefined;
 
@@ -30,9 +37,10 @@ function instructionRip(ev: MachineEvent): number {
   return ev.rip - ev.instructionLength;
 }
 
-export function deliverEvent(c: Cpu, event: MachineEvent): void {
+export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOptions): void {
   let ev = event;
-  let nested = false;
+  let nested = options?.nested === true;
+  let injected = options?.injected === true;
   // The chain of events in words is only needed for a triple fault: built in the fault path.
   let chain: string[] | undefined;
   for (let attempt = 0; ; attempt++) {
@@ -40,13 +48,14 @@ export function deliverEvent(c: Cpu, event: MachineEvent): void {
       if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
       if (fredEnabled(c)) {
         if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
-        fredMechanism(c, ev, nested);
-      } else deliverIdt(c, ev, nested);
+        fredMechanism(c, ev, nested, injected);
+      } else deliverIdt(c, ev, nested, injected);
       c.halted = false; // a delivered event ends the HLT state (SDM Vol. 2A HLT)
       return;
     } catch (error) {
       if (!(error instanceof CpuFault)) throw error;
       const second = exceptionEvent(error, instructionRip(ev));
+      injected = false;
       if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
       const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
       chain ??= [describeEvent(event)];

@@ -62,31 +62,27 @@ function writeQuadwords(): void {
 }
 
 /**
+ * Where the frame goes when it can be written at once: its index in RAM as 32-bit words, else -1.
  * The frame is one 64-byte aligned block, so one page. When the TLB already grants that page a fast
  * supervisor write (the MMU grants W_SUP only where an implicit supervisor write may go: SMAP
  * excludes user pages, code and snapshot pages stay on the slow path) and no watchpoint or alignment
- * check forces the slow path (wNeed = 0), the 64 bytes are written at once. Otherwise eight MMU
- * writes, as implicit supervisor accesses unless CPL 0 with RFLAGS.AC = 0 already makes them so.
+ * check forces the slow path (wNeed = 0), delivery writes the 16 words straight into RAM.
  */
-function writeFrame(c: Cpu, frame: number): void {
-  const m = c.m;
+function fastFrameWords(m: Mmu, frame: number): number {
   const v = Math.floor(frame / PAGE_SIZE), i = v & (m.tag.length - 1);
-  if (m.wNeed !== 0 && m.tag[i] === v && (m.perm[i] & TLB_SUPERVISOR_WRITE) !== 0) {
-    const p = m.frame[i] + frame - v * PAGE_SIZE;
-    const w = ramWords(m.bytes);
-    if (w !== undefined) {
-      const at = p >> 2; // p is 64-byte aligned
-      for (let k = 15; k >= 0; k--) w[at + k] = FRAME[k];
-    } else for (let k = 15; k >= 0; k--) m.view.setInt32(p + 4 * k, FRAME[k], true);
-    return;
-  }
-  frameMmu = m;
-  frameAt = frame;
-  if (c.cpl === 0 && (c.flags & AC) === 0) writeQuadwords();
-  else m.supervisor(writeQuadwords);
+  if (m.wNeed === 0 || m.tag[i] !== v || (m.perm[i] & TLB_SUPERVISOR_WRITE) === 0 || ramWords(m.bytes) === undefined) return -1;
+  return (m.frame[i] + frame - v * PAGE_SIZE) >> 2; // 64-byte aligned
 }
 
-export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
+/** The slow path: eight MMU writes of FRAME, as implicit supervisor accesses unless CPL 0 with RFLAGS.AC = 0 already makes them so. */
+function writeFrame(c: Cpu, frame: number): void {
+  frameMmu = c.m;
+  frameAt = frame;
+  if (c.cpl === 0 && (c.flags & AC) === 0) writeQuadwords();
+  else c.m.supervisor(writeQuadwords);
+}
+
+export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected: boolean): void {
   const cpl = c.cpl;
   const config = readFredMsr(c, FRED_MSR.CONFIG);
   const csl = config.lo & 3;
@@ -124,17 +120,18 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   const ripHi = Math.floor(rip / TWO32);
   const oldFlags = c.rflags;
   const r = c.r;
-  const f = FRAME;
-  f[0] = errorCode; f[1] = 0; // +0x00 error code
-  f[2] = rip - ripHi * TWO32; f[3] = ripHi; // +0x08 RIP
-  f[4] = csLo; f[5] = 0; // +0x10 CS word
-  f[6] = ev.setRf ? oldFlags | RF : oldFlags; f[7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
-  f[8] = r[2 * RSP]; f[9] = r[2 * RSP + 1]; // +0x20 RSP
-  f[10] = ssLo; f[11] = ssHi; // +0x28 SS word
-  if (!data) f[12] = f[13] = 0; // +0x30 event data (0n: a ToBoolean test, no BigInt comparison)
-  else { f[12] = Number(BigInt.asIntN(32, data)); f[13] = Number(BigInt.asIntN(32, data >> 32n)); }
-  f[14] = f[15] = 0; // +0x38 reserved
-  writeFrame(c, frame);
+  const at = fastFrameWords(c.m, frame);
+  const f = at >= 0 ? ramWords(c.m.bytes)! : FRAME, o = at >= 0 ? at : 0;
+  f[o] = errorCode; f[o + 1] = 0; // +0x00 error code
+  f[o + 2] = rip - ripHi * TWO32; f[o + 3] = ripHi; // +0x08 RIP
+  f[o + 4] = csLo; f[o + 5] = 0; // +0x10 CS word
+  f[o + 6] = ev.setRf ? oldFlags | RF : oldFlags; f[o + 7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
+  f[o + 8] = r[2 * RSP]; f[o + 9] = r[2 * RSP + 1]; // +0x20 RSP
+  f[o + 10] = ssLo; f[o + 11] = ssHi; // +0x28 SS word
+  if (!data) f[o + 12] = f[o + 13] = 0; // +0x30 event data (0n: a ToBoolean test, no BigInt comparison)
+  else { f[o + 12] = Number(BigInt.asIntN(32, data)); f[o + 13] = Number(BigInt.asIntN(32, data >> 32n)); }
+  f[o + 14] = f[o + 15] = 0; // +0x38 reserved
+  if (at < 0) writeFrame(c, frame); // a fault here leaves every register unchanged
 
   // Commit (§3.6).
   if (cpl === 3) {
@@ -153,11 +150,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.pendingDebug = DEBUG_TRAPS_DISCARDED; // §3.6: delivery discards the pending debug traps (TF, data breakpoints) of the instruction
   c.halted = false;
   if (cpl !== 0 || (oldFlags & AC) !== 0) c.syncPrivilege(); // CPL or RFLAGS.AC changed
-  c.trace.emit({
-    kind: 'delivery', icount: c.icount, mechanism: 'fred', type: type as EventType, vector: ev.vector, errorCode: ev.errorCode,
-    eventData: data, nested, fromCpl: cpl, fromRip: linearBig(rip), fromRsp: linearBig(oldRsp), oldCsl, newCsl,
-    stackSwitched, frameAddress: linearBig(frame), entryRip: linearBig(entryRip), injected: false,
-  });
+  c.trace.delivery(c.icount, 'fred', type as EventType, ev.vector, ev.errorCode, data, nested, cpl, rip, oldRsp, oldCsl, newCsl, stackSwitched, frame, entryRip, injected);
 }
 
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */

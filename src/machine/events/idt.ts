@@ -17,7 +17,7 @@ function tssRead(c: Cpu, offset: number): number {
   return toLinear(c.m.supervisor(() => c.m.readBig(c.tr.base + offset, 8)));
 }
 
-export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean): void {
+export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean, injected = false): void {
   const software = ev.type === SOFTWARE_INTERRUPT || ev.type === SOFTWARE_EXCEPTION;
   const ext = software ? 0 : 1;
   const idtCode = ev.vector * 8 + 2 + ext;
@@ -69,11 +69,7 @@ export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean): void {
   if (ev.type === NMI_EVENT) c.nmiBlocked = true;
   c.shadow = false;
   c.syncPrivilege();
-  c.trace.emit({
-    kind: 'delivery', icount: c.icount, mechanism: 'idt', type: ev.type as EventType, vector: ev.vector, errorCode: ev.errorCode,
-    eventData: 0n, nested, fromCpl, fromRip: fromLinear(ev.rip), fromRsp: fromLinear(fromRsp), oldCsl: 0, newCsl: 0,
-    stackSwitched: switched, frameAddress: fromLinear(frameAddress), entryRip: fromLinear(offset), injected: false,
-  });
+  c.trace.delivery(c.icount, 'idt', ev.type as EventType, ev.vector, ev.errorCode, 0n, nested, fromCpl, ev.rip, fromRsp, 0, 0, switched, frameAddress, offset, injected);
 }
 
 /** IRETQ in 64-bit mode (SDM Vol. 2A IRET, "IA-32e-MODE" paths; no task return). */
