@@ -4,6 +4,7 @@
 import { InterruptSchedule, StandardDevices } from './devices/index';
 import { Cpu, type SystemBus } from './cpu/cpu';
 import { Translator } from './cpu/translator';
+import type { Block } from './cpu/codegen/block';
 import { Mmu } from './memory/mmu';
 import { PhysicalMemory, PAGE_SIZE } from './memory/physical';
 import { Trace } from './trace';
@@ -320,20 +321,32 @@ export class Machine {
     const flags = c.flags;
     const tf = (flags & TF) !== 0; // TF is not a lazy status bit: `flags` holds it exactly
     const debugArmed = this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0;
-    const shadowed = c.shadow;
-    if (stepping || tf || debugArmed || shadowed) return this.runSingle(limit, tf, debugArmed, shadowed);
+    // One instruction at a time: stepping, TF, debug registers armed, an interrupt shadow, RF = 1
+    // (cleared as the next instruction starts) or #DB traps held by MOV SS.
+    if (stepping || tf || debugArmed || c.shadow || (flags & RF) !== 0 || c.heldDebugTraps !== 0) return this.runSingle(limit, tf, debugArmed);
     const version = this.devices.apic.version;
     // Instructions may retire up to the device event or the limit (at least one).
     const end = Math.min(limit, this.nextDeviceEvent());
     const mmu = this.mmu, translator = this.translator;
     let quiet = false; // acceptEvents has nothing to take (asked once per chain, after the first block)
+    let prev: Block | undefined; // the block before, whose chain link may name the next one
     for (let first = true; ; first = false) {
       const budget = Math.max(end, c.icount + 1) - c.icount;
       mmu.codeWritten = false;
       c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
       try {
-        let block = translator.get(c.rip, false);
-        if (block.insns.length > budget) block = translator.get(c.rip, true);
+        const rip = c.rip;
+        let block = prev?.succ;
+        // The link skips the lookup; tier-0 blocks still go through it (it counts them for optimization).
+        if (block === undefined || block.rip !== rip || block.tier === 0 || prev!.succGen !== translator.generation || block.modeKey !== c.modeKey) {
+          block = translator.get(rip, false);
+          if (prev !== undefined) { prev.succ = block; prev.succGen = translator.generation; }
+        }
+        prev = block;
+        if (block.insns.length > budget) {
+          block = translator.get(rip, true);
+          prev = undefined;
+        }
         c.budget = budget;
         block.run(c);
       } catch (error) {
@@ -347,37 +360,49 @@ export class Machine {
     }
   }
 
-  /** One instruction (stepping, TF, debug registers armed, interrupt shadow), with its #DB traps. */
-  private runSingle(limit: number, tf: boolean, debugArmed: boolean, shadowed: boolean): void {
+  /** One instruction (see runOne for when), with its #DB traps. */
+  private runSingle(limit: number, tf: boolean, debugArmed: boolean): void {
     const c = this.cpu;
     const flags = c.flags;
     const budget = Math.min(limit, Math.max(this.nextDeviceEvent(), c.icount + 1)) - c.icount;
-    if (debugArmed && !(flags & RF)) {
+    const stiBefore = c.blockingBySti, movSsBefore = c.blockingByMovSs;
+    // Instruction breakpoints: suppressed by RF = 1 (SDM Vol. 3B §18.3.1.1) and, as every debug
+    // exception, by blocking by MOV SS (SDM Vol. 3A §6.8.3).
+    if (debugArmed && !(flags & RF) && !movSsBefore) {
       const hit = this.debugExecBreakpoints.find((b) => b.address === c.rip);
       if (hit) return this.deliverDebug(1 << hit.index, c.rip);
     }
+    // RF is cleared at the start of the instruction, after the instruction-breakpoint check (SDM Vol.
+    // 3B §18.3.1.1): a trap or software interrupt of this instruction saves RF = 0; IRETQ/ERETx/POPF
+    // may load a new RF = 1 for the next one.
+    if (flags & RF) c.rflags = c.rflags & ~RF;
     this.mmu.codeWritten = false;
     this.mmu.watchHits = 0;
     c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
     const count = c.icount;
     try {
-      let block = this.translator.get(c.rip, true);
-      if (block.insns.length > budget) block = this.translator.get(c.rip, true);
+      const block = this.translator.get(c.rip, true);
       c.budget = budget;
       block.run(c);
     } catch (error) {
       if (!(error instanceof CpuFault)) throw error;
+      c.heldDebugTraps = 0; // the instruction after MOV SS faulted: its held traps go with it
       deliverEvent(c, { ...exceptionEvent(error, c.rip), setRf: error.vector !== DB });
       return;
     }
     if (c.icount > count) {
-      if (shadowed) c.shadow = false;
-      // RF suppresses instruction breakpoints for one instruction: cleared once an instruction that
-      // started with RF = 1 completes (IRETQ/POPF that load RF = 1 leave it set for the next one).
-      if (flags & RF) c.rflags = c.rflags & ~RF;
-      let dr6 = this.mmu.watchHits;
+      // The blockings in effect before this instruction end now (one new by this instruction stays).
+      if (stiBefore) c.blockingBySti = false;
+      if (movSsBefore) c.blockingByMovSs = false;
+      let dr6 = this.mmu.watchHits | c.heldDebugTraps;
+      c.heldDebugTraps = 0;
       if (tf) dr6 |= 1 << 14;
       if (c.pendingDebug) { dr6 = c.pendingDebug < 0 ? 0 : dr6 | c.pendingDebug; c.pendingDebug = 0; } // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
+      // MOV SS / POP SS: its own traps wait for the boundary after the next instruction (SDM Vol. 3A §6.8.3).
+      if (c.blockingByMovSs && !movSsBefore) {
+        c.heldDebugTraps = dr6;
+        dr6 = 0;
+      }
       if (dr6) this.deliverDebug(dr6, c.rip);
     }
   }
@@ -400,7 +425,7 @@ export class Machine {
   private mayChain(end: number, version: number): boolean {
     const c = this.cpu;
     if (c.icount >= end || this.devices.apic.version !== version || this.pendingStop !== undefined || c.halted) return false;
-    if ((c.flags & TF) !== 0 || c.shadow || this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0) return false;
+    if ((c.flags & (TF | RF)) !== 0 || c.shadow || this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0) return false;
     return this.translator.breakpoints.size === 0 || !this.translator.breakpoints.has(c.rip);
   }
 

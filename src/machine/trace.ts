@@ -131,8 +131,11 @@ export type TraceRecord =
 
 export type TraceListener = (record: TraceRecord) => void;
 
-export type ReturnInstruction = ReturnRecord['instruction'];
-const RETURN_INSTRUCTIONS: readonly ReturnInstruction[] = ['erets', 'eretu', 'iretq', 'sysret'];
+/** The instructions of return records, by the number `Trace.return_` takes. */
+export const RETURN_INSTRUCTIONS: readonly ReturnRecord['instruction'][] = ['erets', 'eretu', 'iretq', 'sysret'];
+export const RETURN_ERETS = 0, RETURN_ERETU = 1;
+/** Delivery mechanisms by the number `Trace.delivery` takes. */
+export const MECHANISM_FRED = 0, MECHANISM_IDT = 1;
 
 // Memo of fromLinear: a direct-mapped front (slot from the address mixed with its high half) over a
 // Map (a Map keyed by non-Smi numbers hashes a heap number on every lookup; addresses that share a
@@ -177,7 +180,7 @@ const KIND_DELIVERY = 1, KIND_RETURN = 2;
 // [4] error code (NaN: none), [5] fromRip, [6] fromRsp, [7] frameAddress, [8] entryRip (linear
 // addresses as signed numbers). Return: [2] instruction | toCpl << 2 | cslAfter << 4, [3] fromRip,
 // [4] toRip, [5] toRsp bits 31:0, [6] toRsp bits 63:32 (RSP after ERETS may be any 64-bit value).
-const D_IDT = 1, D_NESTED = 1 << 1, D_SWITCHED = 1 << 2, D_INJECTED = 1 << 3; // type << 4, fromCpl << 7, oldCsl << 9, newCsl << 11
+const D_IDT = 1, D_NESTED = 1 << 1, D_SWITCHED = 1 << 2, D_INJECTED = 1 << 3, D_DATA = 1 << 13; // type << 4, fromCpl << 7, oldCsl << 9, newCsl << 11; D_DATA: event data ≠ 0 (in `data`)
 const INITIAL_ROWS = 256;
 
 /**
@@ -206,7 +209,7 @@ export class Trace {
 
   /** Forget every record (a long benchmark run). */
   clear(): void {
-    this.list.length = 0;
+    if (this.list.length !== 0) this.list.length = 0;
     this.pending = 0;
   }
 
@@ -218,13 +221,13 @@ export class Trace {
   }
 
   /** A delivery record (fields as in DeliveryRecord; addresses as linear numbers, fromLinear on materialization). */
-  delivery(icount: number, mechanism: 'fred' | 'idt', type: EventType, vector: number, errorCode: number | undefined, eventData: bigint, nested: boolean,
+  delivery(icount: number, mechanism: number, type: EventType, vector: number, errorCode: number | undefined, eventData: bigint, nested: boolean,
     fromCpl: number, fromRip: number, fromRsp: number, oldCsl: number, newCsl: number, stackSwitched: boolean, frameAddress: number, entryRip: number, injected: boolean): void {
     const at = this.row();
     const w = this.rows;
     w[at] = KIND_DELIVERY;
     w[at + 1] = icount;
-    w[at + 2] = (mechanism === 'idt' ? D_IDT : 0) | (nested ? D_NESTED : 0) | (stackSwitched ? D_SWITCHED : 0) | (injected ? D_INJECTED : 0) |
+    w[at + 2] = mechanism | (nested ? D_NESTED : 0) | (stackSwitched ? D_SWITCHED : 0) | (injected ? D_INJECTED : 0) | (eventData ? D_DATA : 0) |
       (type << 4) | (fromCpl << 7) | (oldCsl << 9) | (newCsl << 11);
     w[at + 3] = vector;
     w[at + 4] = errorCode === undefined ? NaN : errorCode;
@@ -232,17 +235,17 @@ export class Trace {
     w[at + 6] = fromRsp;
     w[at + 7] = frameAddress;
     w[at + 8] = entryRip;
-    this.data[this.pending] = eventData;
+    if (eventData) this.data[this.pending] = eventData; // 0n: a ToBoolean test; most events carry none
     this.commit();
   }
 
-  /** A return record; `toRspLo`/`toRspHi` are RSP's 32-bit halves. */
-  return_(icount: number, instruction: ReturnInstruction, fromRip: number, toCpl: number, toRip: number, toRspLo: number, toRspHi: number, cslAfter: number): void {
+  /** A return record (`instruction`: index in RETURN_INSTRUCTIONS); `toRspLo`/`toRspHi` are RSP's 32-bit halves. */
+  return_(icount: number, instruction: number, fromRip: number, toCpl: number, toRip: number, toRspLo: number, toRspHi: number, cslAfter: number): void {
     const at = this.row();
     const w = this.rows;
     w[at] = KIND_RETURN;
     w[at + 1] = icount;
-    w[at + 2] = RETURN_INSTRUCTIONS.indexOf(instruction) | (toCpl << 2) | (cslAfter << 4);
+    w[at + 2] = instruction | (toCpl << 2) | (cslAfter << 4);
     w[at + 3] = fromRip;
     w[at + 4] = toRip;
     w[at + 5] = toRspLo;
@@ -281,7 +284,6 @@ export class Trace {
       rows.set(this.rows);
       this.rows = rows;
       this.data.length = rows.length / STRIDE;
-      this.data.fill(0n, this.pending);
     }
     return at;
   }
@@ -314,8 +316,7 @@ export class Trace {
       };
     }
     const errorCode = w[at + 4];
-    const eventData = this.data[k];
-    this.data[k] = 0n;
+    const eventData = bits & D_DATA ? this.data[k] : 0n;
     return {
       kind: 'delivery', icount: w[at + 1], mechanism: bits & D_IDT ? 'idt' : 'fred', type: ((bits >> 4) & 7) as EventType, vector: w[at + 3],
       errorCode: Number.isNaN(errorCode) ? undefined : errorCode, eventData, nested: (bits & D_NESTED) !== 0,

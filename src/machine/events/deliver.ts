@@ -5,7 +5,7 @@
 // nested event; a fault while delivering #DF shuts the processor down (triple fault).
 import { doubleFaultOutcome } from '../../arch/index';
 import type { Cpu } from '../cpu/cpu';
-import { CpuFault, DF } from './fault';
+import { CpuFault, DB, DF } from './fault';
 import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCEPTION, type MachineEvent } from './event';
 import { fredEnabled } from './fredState';
 import { deliverIdt } from './idt';
@@ -54,7 +54,11 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
       return;
     } catch (error) {
       if (!(error instanceof CpuFault)) throw error;
-      const second = exceptionEvent(error, instructionRip(ev));
+      // A fault detected while delivering is a fault-class exception like any other: its frame saves
+      // RF = 1 (SDM Vol. 3B §18.3.1.1: "for any fault-classed exception except a debug exception
+      // generated in response to an instruction breakpoint, the value pushed for RF is 1";
+      // fred-architecture.md §3.2). #DF is an abort: it saves RFLAGS.RF as it is (the "other cases").
+      const second: MachineEvent = { ...exceptionEvent(error, instructionRip(ev)), setRf: error.vector !== DB };
       injected = false;
       if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
       const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
@@ -64,7 +68,7 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
         throw new Shutdown(`triple fault: ${chain.join(' → ')}`);
       }
       if (outcome === 'doubleFault') {
-        ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault' };
+        ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault', setRf: false };
         chain.push('#DF(0)');
         nested = false;
       } else {

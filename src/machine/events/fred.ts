@@ -14,7 +14,7 @@ import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type Ma
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
 import { FRED_MSR, currentStackLevel, flatSegment, linearBig, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
-import type { EventType } from '../trace';
+import { MECHANISM_FRED, type EventType } from '../trace';
 
 const TWO32 = 4294967296;
 /** c.pendingDebug value telling the run loop to drop this instruction's #DB traps (SYSCALL/INT n with TF = 1 trap after ERETx instead, via the swevent bit). */
@@ -113,7 +113,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
   const errorCode = ev.errorCode === undefined ? 0 : ev.errorCode >>> 0;
   const software = type >= SOFTWARE_INTERRUPT; // types 4–7 report their instruction length
   const csLo = csWordLow(c.seg[CS].sel, oldCsl, false);
-  const ssLo = ssWordLow(c.seg[SS].sel, c.shadow, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
+  const ssLo = ssWordLow(c.seg[SS].sel, c.blockingBySti /* STI bit: blocking by STI only, not by MOV SS (§3.5) */, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
   const ssHi = ssWordHigh(ev.vector & 0xff, type, false, (c.seg[CS].attr & ATTR_L) !== 0 /* CS.L: LMA = 1 under FRED */, nested && !(type === HARDWARE_EXCEPTION && ev.vector === 8), software ? ev.instructionLength & 15 : 0);
   const data = ev.eventData;
   const rip = ev.rip;
@@ -143,14 +143,14 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
   c.rip = entryRip;
   c.rflags = 0x2;
   c.setGprNumber(RSP, frame);
-  setCurrentStackLevel(c, newCsl);
+  if (newCsl !== csl) setCurrentStackLevel(c, newCsl);
   c.cpl = 0;
   if (type === NMI_EVENT) c.nmiBlocked = true;
-  c.shadow = false;
+  c.blockingBySti = c.blockingByMovSs = false; // §3.6: the interrupt shadow ends
   c.pendingDebug = DEBUG_TRAPS_DISCARDED; // §3.6: delivery discards the pending debug traps (TF, data breakpoints) of the instruction
   c.halted = false;
   if (cpl !== 0 || (oldFlags & AC) !== 0) c.syncPrivilege(); // CPL or RFLAGS.AC changed
-  c.trace.delivery(c.icount, 'fred', type as EventType, ev.vector, ev.errorCode, data, nested, cpl, rip, oldRsp, oldCsl, newCsl, stackSwitched, frame, entryRip, injected);
+  c.trace.delivery(c.icount, MECHANISM_FRED, type as EventType, ev.vector, ev.errorCode, data, nested, cpl, rip, oldRsp, oldCsl, newCsl, stackSwitched, frame, entryRip, injected);
 }
 
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */

@@ -8,7 +8,7 @@ import { AC, IF, IOPL, NT, RF, TF, VIF, VIP, VM, ID, DF as DF_FLAG, STATUS } fro
 import { CpuFault, GP, NP, TS } from './fault';
 import { checkFredFarReturn } from './fredRules'; // FRED hook
 import { EXTERNAL_INTERRUPT, NMI_EVENT, SOFTWARE_EXCEPTION, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
-import type { EventType } from '../trace';
+import { MECHANISM_IDT, type EventType } from '../trace';
 
 function tssRead(c: Cpu, offset: number): number {
   if ((c.tr.attr & ATTR_UNUSABLE) || offset + 7 > c.tr.limit) {
@@ -67,9 +67,9 @@ export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean, injected =
   c.rip = offset;
   c.rflags = flags & ~(TF | NT | RF | VM | (type === 0xe ? IF : 0));
   if (ev.type === NMI_EVENT) c.nmiBlocked = true;
-  c.shadow = false;
+  c.blockingBySti = c.blockingByMovSs = false;
   c.syncPrivilege();
-  c.trace.delivery(c.icount, 'idt', ev.type as EventType, ev.vector, ev.errorCode, 0n, nested, fromCpl, ev.rip, fromRsp, 0, 0, switched, frameAddress, offset, injected);
+  c.trace.delivery(c.icount, MECHANISM_IDT, ev.type as EventType, ev.vector, ev.errorCode, 0n, nested, fromCpl, ev.rip, fromRsp, 0, 0, switched, frameAddress, offset, injected);
 }
 
 /** IRETQ in 64-bit mode (SDM Vol. 2A IRET, "IA-32e-MODE" paths; no task return). */

@@ -25,6 +25,9 @@ export interface Block {
   /** The first instruction is not implemented: the run stops there. */
   unimplemented?: DecodedInsn;
   source: string;
+  /** The block that ran after this one last time (the run loop's chain link), valid while `succGen` is the translator's generation. */
+  succ: Block | undefined;
+  succGen: number;
 }
 
 const STATUS_ALL = 0x3f;

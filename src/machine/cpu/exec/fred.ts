@@ -14,6 +14,7 @@ import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '
 import type { Helper } from './integer';
 import { readOp } from './operands';
 import { Mnemonic, type DecodedInsn } from '../decode';
+import { RETURN_ERETS, RETURN_ERETU } from '../../trace';
 
 const TWO32 = 4294967296;
 /** DR6.BS: a pending single-step trap (SDM Vol. 3B §18.2.3). */
@@ -93,13 +94,14 @@ export function erets(c: Cpu, _d: DecodedInsn): void {
   c.rflags = f[o + FLAGS_LO];
   c.r[2 * RSP] = f[o + RSP_LO];
   c.r[2 * RSP + 1] = f[o + RSP_HI];
-  setCurrentStackLevel(c, newCsl);
-  // STI bit: re-establish blocking by STI when the returned RFLAGS.IF = 1 (SDM ERETS). When ERETS itself
-  // ran in an STI shadow the run loop ends that shadow right after it: no new blocking then.
-  c.shadow = (f[o + SS_LO] & (1 << 16)) !== 0 && (c.flags & IF) !== 0;
+  if (newCsl !== csl) setCurrentStackLevel(c, newCsl);
+  // STI bit: re-establish blocking by STI (only that: MOV-SS blocking is never restored) when the
+  // returned RFLAGS.IF = 1 and there was no STI blocking before ERETS (SDM ERETS; §4.2). When ERETS
+  // itself ran in a shadow, the run loop ends the blocking that was in effect right after it.
+  if ((f[o + SS_LO] & (1 << 16)) !== 0 && (c.flags & IF) !== 0) c.blockingBySti = true;
   finishReturn(c, f[o + SS_LO]);
   if ((oldFlags ^ c.flags) & AC) c.syncPrivilege(); // CPL stays 0; only RFLAGS.AC matters to the MMU
-  c.trace.return_(c.icount, 'erets', fromRip, 0, newRip, f[o + RSP_LO], f[o + RSP_HI], newCsl);
+  c.trace.return_(c.icount, RETURN_ERETS, fromRip, 0, newRip, f[o + RSP_LO], f[o + RSP_HI], newCsl);
 }
 
 /** CS and SS for ERETU's third path: descriptor loads with the checks of IRET to ring 3 (SDM IRET). */
@@ -165,10 +167,10 @@ export function eretu(c: Cpu, _d: DecodedInsn): void {
   c.seg[SS] = ss;
   c.cpl = 3;
   swapGsBase(c);
-  c.shadow = false;
+  c.blockingBySti = c.blockingByMovSs = false; // the STI bit is ignored by ERETU (§4.3)
   finishReturn(c, ssLo);
   c.syncPrivilege();
-  c.trace.return_(c.icount, 'eretu', fromRip, 3, newRip, rspLo, rspHi, 0);
+  c.trace.return_(c.icount, RETURN_ERETU, fromRip, 3, newRip, rspLo, rspHi, 0);
 }
 
 /**
