@@ -4,7 +4,7 @@ import type { Trace } from '../trace';
 import type { Mmu } from '../memory/mmu';
 import type { MsrReadResult, MsrWriteResult, PortSize } from '../devices/types';
 import { AC, IF } from './flags';
-import { CpuState, CS } from './state';
+import { ATTR_L, CpuState, CS } from './state';
 import { CpuFault } from '../events/fault';
 import type { DecodedInsn } from './decode';
 import { INTEGER_HELPERS, type Helper } from './exec/integer';
@@ -115,6 +115,7 @@ export class Cpu extends CpuState {
 
   /** Key distinguishing code translations: mode and privilege. */
   get modeKey(): number {
-    return (this.long64 ? 1 : 0) | (this.cpl << 1) | ((this.seg[CS].attr >> 14) & 1) << 3;
+    const attr = this.seg[CS].attr; // one load: the run loop asks for every block
+    return ((attr & ATTR_L) !== 0 && this.lma64 ? 1 : 0) | (this.cpl << 1) | ((attr >> 14) & 1) << 3;
   }
 }

@@ -207,6 +207,11 @@ export class CpuState {
     this.r[2 * i + 1] = hi | 0;
   }
 
+  /** IA32_EFER.LMA. */
+  get lma64(): boolean {
+    return this.lma;
+  }
+
   /** 64-bit mode: IA32_EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */
   get long64(): boolean {
     return (this.seg[CS].attr & ATTR_L) !== 0 && this.lma;

@@ -167,13 +167,17 @@ function localize(parts: string[]): { parts: string[]; declare: string; store: s
   }
   const r = [...regs].sort((a, b) => a - b), f = [...flags].sort((a, b) => a - b);
   const store = [...r.map((k) => `r[${k}] = r${k};`), ...f.map((k) => `F[${k}] = f${k};`)].join(' ');
+  const storeFlags = f.map((k) => `F[${k}] = f${k};`).join(' ');
   const load = [...r.map((k) => `r${k} = r[${k}];`), ...f.map((k) => `f${k} = F[${k}];`)].join(' ');
   const declare = [...r.map((k) => `let r${k} = r[${k}];`), ...f.map((k) => `let f${k} = F[${k}];`)].join(' ');
   const out = parts.map((p) => {
     // A part that calls into the CPU works on the arrays: store the locals before, reload after.
     // Parts are straight-line code; exits (break/continue/return) are parts of their own.
-    if (STATE_CALL.test(p)) return `${store} ${p} ${load}`;
     const q = p.replace(/\br\[(\d+)\]/g, 'r$1').replace(/\bF\[(\d+)\]/g, 'f$1');
+    // c.lazyStatus() only reads the lazy-flag record: store the flag locals before it, nothing after
+    // (INC/DEC take CF from it after a delivery or a helper).
+    if (STATE_CALL.test(p.replaceAll('c.lazyStatus(', ''))) return `${store} ${p} ${load}`;
+    if (p.includes('c.lazyStatus(')) return `${storeFlags} ${q.replace(/return;/g, `${store} return;`)}`;
     return q.replace(/return;/g, `${store} return;`);
   });
   return { parts: out, declare, store };
