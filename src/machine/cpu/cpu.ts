@@ -16,7 +16,8 @@ const HELPERS: Partial<Record<number, Helper>> = { ...STRING_HELPERS, ...INTEGER
 /** SYSTEM_HELPERS as a dense array: mnemonic numbers are sparse, and an object keyed by them is a hash table. */
 let systemTable: (Helper | undefined)[] | undefined;
 
-function systemHelper(mnemonic: number): Helper {
+/** The system-instruction executor for a mnemonic (undefined for other mnemonics). */
+export function systemHelper(mnemonic: number): Helper {
   let table = systemTable;
   if (table === undefined) {
     const helpers = SYSTEM_HELPERS as Partial<Record<number, Helper>>;

@@ -7,7 +7,7 @@ import { PAGE_SIZE, type PhysicalMemory } from '../memory/physical';
 import { buildBlock, compileBlock, MAX_BLOCK, type Block } from './codegen/block';
 import { translate } from './codegen/translate';
 import type { CodegenMode } from './codegen/emitter';
-import type { Cpu } from './cpu';
+import { systemHelper, type Cpu } from './cpu';
 import { decodeInstruction, type DecodedInsn } from './decode';
 import { ATTR_DB, SS } from './state';
 
@@ -53,7 +53,7 @@ export class Translator {
     } else if (block.tier === 0 && ++block.hits > this.optimizeAfter && !block.unimplemented && block.source) {
       // Hot: recompile with registers in locals and inlined translation.
       const { source, consts } = buildBlock(block.insns, this.mode(), single || this.interpretOnly, true);
-      block.run = compileBlock(source, consts);
+      block.run = compileBlock(source, consts, systemHelper(block.insns[block.insns.length - 1].mnemonic));
       block.source = source;
       block.tier = 1;
     }
@@ -164,6 +164,6 @@ export class Translator {
     }
     const optimize = this.optimizeAfter === 0;
     const { source, consts } = buildBlock(insns, mode, single, optimize);
-    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts), tier: optimize ? 1 : 0, hits: 0, succ: undefined, succGen: -1 };
+    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts, systemHelper(insns[insns.length - 1].mnemonic)), tier: optimize ? 1 : 0, hits: 0, succ: undefined, succGen: -1 };
   }
 }

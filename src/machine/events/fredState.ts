@@ -93,7 +93,7 @@ const flatValues: Segment[] = new Array<Segment>(FLAT_SLOTS);
  */
 export function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl: number): Segment {
   const key = sel | (dpl << 16) | ((kind === 'code64' ? 0 : kind === 'code32' ? 1 : 2) << 18);
-  const slot = (key ^ (key >>> 16)) & (FLAT_SLOTS - 1);
+  const slot = ((sel >> 3) ^ (dpl << 2) ^ (key >>> 14)) & (FLAT_SLOTS - 1); // the usual four (STAR ± 8/16, DPL 0/3) apart
   if (flatKeys[slot] === key) return flatValues[slot]; // every ring change asks for the same few
   let s = flatSegments.get(key);
   if (s === undefined) {

@@ -98,7 +98,10 @@ function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, opti
     const code = s.code.replaceAll('D[K]', `D[${k}]`);
     parts.push(`i = ${k};`);
     if (s.kind === 'system') {
-      parts.push(`c.rip = ${d.rip}; ${code}`, 'break;');
+      // Optimized tier: the system helper is a constant of the block function (`S`, compileBlock), so
+      // the call is direct and monomorphic instead of a table lookup behind Cpu.system.
+      const direct = optimize ? code.replace(`c.system(${d.mnemonic}, `, 'S(c, ') : code;
+      parts.push(`c.rip = ${d.rip}; ${direct}`, 'break;');
       break;
     }
     if (s.kind === 'branch') {
@@ -151,7 +154,7 @@ return function block(c) {
 }
 
 /** Calls through which the CPU object reads or writes registers and flags. */
-const STATE_CALL = /c\.(helper|system|far|condition|lazyStatus)\(/;
+const STATE_CALL = /c\.(helper|system|far|condition|lazyStatus)\(|\bS\(c,/;
 
 /**
  * Keep the GPR halves and the lazy-flag record in JS locals inside the block (V8 keeps them in
@@ -184,9 +187,9 @@ function localize(parts: string[]): { parts: string[]; declare: string; store: s
 }
 
 /** Compile generated source into the block function. */
-export function compileBlock(source: string, consts: DecodedInsn[]): (c: unknown) => void {
+export function compileBlock(source: string, consts: DecodedInsn[], system?: (c: never, d: DecodedInsn, a: number) => void): (c: unknown) => void {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('D', source)(consts) as (c: unknown) => void;
+  return new Function('D', 'S', source)(consts, system) as (c: unknown) => void;
 }
 
 export { condition };
