@@ -174,13 +174,15 @@ function halvesBig(lo: number, hi: number): bigint {
 // Compact storage of the two records every round trip produces (delivery, return): one row of
 // numbers per record in a Float64Array, event data in a parallel array. Rows become TraceRecord
 // objects only when someone looks: `records` is read, or a listener is subscribed (then at once).
-const STRIDE = 10;
-const KIND_DELIVERY = 1, KIND_RETURN = 2;
-// Row layout. Common: [0] kind, [1] icount. Delivery: [2] packed bits (below), [3] vector,
-// [4] error code (NaN: none), [5] fromRip, [6] fromRsp, [7] frameAddress, [8] entryRip (linear
-// addresses as signed numbers). Return: [2] instruction | toCpl << 2 | cslAfter << 4, [3] fromRip,
-// [4] toRip, [5] toRsp bits 31:0, [6] toRsp bits 63:32 (RSP after ERETS may be any 64-bit value).
-const D_IDT = 1, D_NESTED = 1 << 1, D_SWITCHED = 1 << 2, D_INJECTED = 1 << 3, D_DATA = 1 << 13; // type << 4, fromCpl << 7, oldCsl << 9, newCsl << 11; D_DATA: event data ≠ 0 (in `data`)
+const STRIDE = 8; // 64 bytes: one cache line per record
+// Row layout: [0] packed bits (below), [1] icount. Delivery: [2] error code (NaN: none), [3] fromRip,
+// [4] fromRsp, [5] frameAddress, [6] entryRip (linear addresses as signed numbers). Return:
+// [2] fromRip, [3] toRip, [4] toRsp bits 31:0, [5] toRsp bits 63:32 (RSP after ERETS may be any value).
+// Bits: [0] 1 = return. Delivery: [1] IDT, [2] nested, [3] stack switched, [4] injected, [5] event
+// data ≠ 0 (in `data`), [8:6] type, [10:9] fromCpl, [12:11] oldCsl, [14:13] newCsl, [22:15] vector.
+// Return: [2:1] instruction, [4:3] toCpl, [6:5] cslAfter.
+const KIND_RETURN = 1;
+const D_IDT = 1 << 1, D_NESTED = 1 << 2, D_SWITCHED = 1 << 3, D_INJECTED = 1 << 4, D_DATA = 1 << 5;
 const INITIAL_ROWS = 256;
 
 /**
@@ -225,16 +227,14 @@ export class Trace {
     fromCpl: number, fromRip: number, fromRsp: number, oldCsl: number, newCsl: number, stackSwitched: boolean, frameAddress: number, entryRip: number, injected: boolean): void {
     const at = this.row();
     const w = this.rows;
-    w[at] = KIND_DELIVERY;
+    w[at] = (mechanism === MECHANISM_IDT ? D_IDT : 0) | (nested ? D_NESTED : 0) | (stackSwitched ? D_SWITCHED : 0) | (injected ? D_INJECTED : 0) |
+      (eventData ? D_DATA : 0) | (type << 6) | (fromCpl << 9) | (oldCsl << 11) | (newCsl << 13) | (vector << 15);
     w[at + 1] = icount;
-    w[at + 2] = mechanism | (nested ? D_NESTED : 0) | (stackSwitched ? D_SWITCHED : 0) | (injected ? D_INJECTED : 0) | (eventData ? D_DATA : 0) |
-      (type << 4) | (fromCpl << 7) | (oldCsl << 9) | (newCsl << 11);
-    w[at + 3] = vector;
-    w[at + 4] = errorCode === undefined ? NaN : errorCode;
-    w[at + 5] = fromRip;
-    w[at + 6] = fromRsp;
-    w[at + 7] = frameAddress;
-    w[at + 8] = entryRip;
+    w[at + 2] = errorCode === undefined ? NaN : errorCode;
+    w[at + 3] = fromRip;
+    w[at + 4] = fromRsp;
+    w[at + 5] = frameAddress;
+    w[at + 6] = entryRip;
     if (eventData) this.data[this.pending] = eventData; // 0n: a ToBoolean test; most events carry none
     this.commit();
   }
@@ -243,13 +243,12 @@ export class Trace {
   return_(icount: number, instruction: number, fromRip: number, toCpl: number, toRip: number, toRspLo: number, toRspHi: number, cslAfter: number): void {
     const at = this.row();
     const w = this.rows;
-    w[at] = KIND_RETURN;
+    w[at] = KIND_RETURN | (instruction << 1) | (toCpl << 3) | (cslAfter << 5);
     w[at + 1] = icount;
-    w[at + 2] = instruction | (toCpl << 2) | (cslAfter << 4);
-    w[at + 3] = fromRip;
-    w[at + 4] = toRip;
-    w[at + 5] = toRspLo;
-    w[at + 6] = toRspHi;
+    w[at + 2] = fromRip;
+    w[at + 3] = toRip;
+    w[at + 4] = toRspLo;
+    w[at + 5] = toRspHi;
     this.commit();
   }
 
@@ -308,20 +307,20 @@ export class Trace {
   private recordAt(k: number): TraceRecord {
     const w = this.rows;
     const at = k * STRIDE;
-    const bits = w[at + 2];
-    if (w[at] === KIND_RETURN) {
+    const bits = w[at];
+    if (bits & KIND_RETURN) {
       return {
-        kind: 'return', icount: w[at + 1], instruction: RETURN_INSTRUCTIONS[bits & 3], fromRip: linearBig(w[at + 3]), toCpl: (bits >> 2) & 3,
-        toRip: linearBig(w[at + 4]), toRsp: halvesBig(w[at + 5], w[at + 6]), cslAfter: (bits >> 4) & 3,
+        kind: 'return', icount: w[at + 1], instruction: RETURN_INSTRUCTIONS[(bits >> 1) & 3], fromRip: linearBig(w[at + 2]), toCpl: (bits >> 3) & 3,
+        toRip: linearBig(w[at + 3]), toRsp: halvesBig(w[at + 4], w[at + 5]), cslAfter: (bits >> 5) & 3,
       };
     }
-    const errorCode = w[at + 4];
+    const errorCode = w[at + 2];
     const eventData = bits & D_DATA ? this.data[k] : 0n;
     return {
-      kind: 'delivery', icount: w[at + 1], mechanism: bits & D_IDT ? 'idt' : 'fred', type: ((bits >> 4) & 7) as EventType, vector: w[at + 3],
+      kind: 'delivery', icount: w[at + 1], mechanism: bits & D_IDT ? 'idt' : 'fred', type: ((bits >> 6) & 7) as EventType, vector: (bits >> 15) & 0xff,
       errorCode: Number.isNaN(errorCode) ? undefined : errorCode, eventData, nested: (bits & D_NESTED) !== 0,
-      fromCpl: (bits >> 7) & 3, fromRip: linearBig(w[at + 5]), fromRsp: linearBig(w[at + 6]), oldCsl: (bits >> 9) & 3, newCsl: (bits >> 11) & 3,
-      stackSwitched: (bits & D_SWITCHED) !== 0, frameAddress: linearBig(w[at + 7]), entryRip: linearBig(w[at + 8]), injected: (bits & D_INJECTED) !== 0,
+      fromCpl: (bits >> 9) & 3, fromRip: linearBig(w[at + 3]), fromRsp: linearBig(w[at + 4]), oldCsl: (bits >> 11) & 3, newCsl: (bits >> 13) & 3,
+      stackSwitched: (bits & D_SWITCHED) !== 0, frameAddress: linearBig(w[at + 5]), entryRip: linearBig(w[at + 6]), injected: (bits & D_INJECTED) !== 0,
     };
   }
 }
