@@ -109,7 +109,7 @@ export const fredBenchmark: Benchmark = {
       figures: { fred_int3_erets_per_s: int3.wall, fred_syscall_eretu_per_s: syscall.wall },
       detail: `median of ${RUNS} runs of ${ROUNDS.toLocaleString('en-US')} round trips each; per second of process CPU time: ` +
         `${rate(int3.cpu)} and ${rate(syscall.cpu)} (a loaded machine lowers the wall-time figures); ` +
-        `with a trace listener subscribed: ${rate(int3Listened.wall)} and ${rate(syscallListened.wall)}`,
+        `with a trace listener subscribed (wall time): ${rate(int3Listened.wall)} and ${rate(syscallListened.wall)}`,
     };
   },
 };
