@@ -4,6 +4,7 @@
 import { InterruptSchedule, StandardDevices } from './devices/index';
 import { Cpu, type SystemBus } from './cpu/cpu';
 import { Translator } from './cpu/translator';
+import type { Block } from './cpu/codegen/block';
 import { Mmu } from './memory/mmu';
 import { PhysicalMemory, PAGE_SIZE } from './memory/physical';
 import { Trace } from './trace';
@@ -108,7 +109,7 @@ export class Machine {
     const bus: SystemBus = {
       portRead: (port, size) => this.devices.ports.read(port, size as PortSize),
       portWrite: (port, size, value) => this.devices.ports.write(port, size as PortSize, value),
-      deviceMsrRead: (index) => this.devices.apic.readMsr(index),
+      deviceMsrRead: (index) => this.devices.apic.readMsr(index, this.cpu.icount), // the run loop advances devices per chain of blocks, not per instruction
       deviceMsrWrite: (index, value) => this.devices.apic.writeMsr(index, value, this.cpu.icount),
       halt: () => {},
     };
@@ -257,15 +258,31 @@ export class Machine {
     return { reason, message, rip: fromLinear(this.cpu.rip), icount: this.cpu.icount, ...extra };
   }
 
+  /**
+   * The next device event instant, cached: it can only move when a device changes (the APIC's
+   * version, which every APIC change bumps; the schedules move only when advanced past it) or when
+   * icount passes it. -1: recompute.
+   */
+  private deviceEventAt = -1;
+  private deviceVersion = -1;
+
   private advanceDevices(): void {
-    this.devices.advanceTo(this.cpu.icount);
-    for (const s of this.extraSchedules) s.advanceTo(this.cpu.icount);
+    const icount = this.cpu.icount;
+    if (icount < this.deviceEventAt && this.devices.apic.version === this.deviceVersion) return; // nothing due, nothing changed
+    this.devices.advanceTo(icount);
+    for (const s of this.extraSchedules) s.advanceTo(icount);
+    this.deviceEventAt = -1;
   }
 
   private nextDeviceEvent(): number {
-    let next = this.devices.nextEventAt();
-    for (const s of this.extraSchedules) next = Math.min(next, s.nextEventAt());
-    return next;
+    const apic = this.devices.apic;
+    if (this.deviceEventAt < 0 || apic.version !== this.deviceVersion) {
+      let next = this.devices.nextEventAt();
+      for (const s of this.extraSchedules) next = Math.min(next, s.nextEventAt());
+      this.deviceEventAt = next;
+      this.deviceVersion = apic.version;
+    }
+    return this.deviceEventAt;
   }
 
   /** Take a pending NMI or external interrupt if the CPU accepts it now (SDM Vol. 3A §6.8–§6.9). */
@@ -358,19 +375,72 @@ export class Machine {
     }
   }
 
-  /** One block (or one instruction when exactness needs it), with fault delivery and #DB traps. */
+  /**
+   * Blocks from the current RIP (one instruction when exactness needs it), with fault delivery and
+   * #DB traps. Blocks chain: as long as nothing the run loop checks between blocks can matter (see
+   * `mayChain`), the next block runs here without a trip through `execute`.
+   */
   private runOne(limit: number, stepping: boolean): void {
     const c = this.cpu;
     const flags = c.flags;
-    const tf = (c.flags & TF) !== 0; // TF is not a lazy status bit: `flags` holds it exactly
+    const tf = (flags & TF) !== 0; // TF is not a lazy status bit: `flags` holds it exactly
     const debugArmed = this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0 || this.mmu.debugWatch.length > 0;
-    const shadowed = c.shadow;
-    const single = stepping || tf || debugArmed || shadowed;
+    // One instruction at a time: stepping, TF, debug registers armed, an interrupt shadow, RF = 1
+    // (cleared as the next instruction starts) or #DB traps held by MOV SS.
+    if (stepping || tf || debugArmed || c.shadow || (flags & RF) !== 0 || c.heldDebugTraps !== 0) return this.runSingle(limit, stepping, tf, debugArmed);
+    const version = this.devices.apic.version;
+    // Instructions may retire up to the device event or the limit (at least one).
+    const end = Math.min(limit, this.nextDeviceEvent());
+    const mmu = this.mmu, translator = this.translator;
+    let quiet = false; // acceptEvents has nothing to take (asked once per chain, after the first block)
+    let prev: Block | undefined; // the block before, whose chain link may name the next one
+    for (let first = true; ; first = false) {
+      const budget = Math.max(end, c.icount + 1) - c.icount;
+      mmu.codeWritten = false;
+      c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
+      try {
+        const rip = c.rip;
+        let block = prev?.succ;
+        // The link skips the lookup; tier-0 blocks still go through it (it counts them for optimization).
+        if (block === undefined || block.rip !== rip || block.tier === 0 || prev!.succGen !== translator.generation || block.modeKey !== c.modeKey) {
+          block = translator.get(rip, false);
+          if (prev !== undefined) { prev.succ = block; prev.succGen = translator.generation; }
+        }
+        prev = block;
+        if (block.insns.length > budget) {
+          block = translator.get(rip, true);
+          prev = undefined;
+        }
+        c.budget = budget;
+        block.run(c);
+        if (c.vmExitPending !== undefined) return; // VMX: the block's last instruction exits (execute hands it to the monitor)
+      } catch (error) {
+        if (!(error instanceof CpuFault)) throw error;
+        deliverEvent(c, { ...exceptionEvent(error, c.rip), setRf: error.vector !== DB });
+      }
+      // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
+      if (c.pendingDebug > 0) return this.deliverDebug(c.pendingDebug, c.rip);
+      if (first) quiet = this.eventsQuiet();
+      if (!quiet || !this.mayChain(end, version)) return;
+    }
+  }
+
+  /** One instruction (see runOne for when), with its #DB traps. */
+  private runSingle(limit: number, stepping: boolean, tf: boolean, debugArmed: boolean): void {
+    const c = this.cpu;
+    const flags = c.flags;
     const budget = Math.min(limit, Math.max(this.nextDeviceEvent(), c.icount + 1)) - c.icount;
-    if (debugArmed && !(flags & RF)) {
+    const stiBefore = c.blockingBySti, movSsBefore = c.blockingByMovSs;
+    // Instruction breakpoints: suppressed by RF = 1 (SDM Vol. 3B §18.3.1.1) and, as every debug
+    // exception, by blocking by MOV SS (SDM Vol. 3A §6.8.3).
+    if (debugArmed && !(flags & RF) && !movSsBefore) {
       const hit = this.debugExecBreakpoints.find((b) => b.address === c.rip);
       if (hit) return this.deliverDebug(1 << hit.index, c.rip);
     }
+    // RF is cleared at the start of the instruction, after the instruction-breakpoint check (SDM Vol.
+    // 3B §18.3.1.1): a trap or software interrupt of this instruction saves RF = 0; IRETQ/ERETx/POPF
+    // may load a new RF = 1 for the next one.
+    if (flags & RF) c.rflags = c.rflags & ~RF;
     this.mmu.codeWritten = false;
     this.mmu.watchHits = 0;
     this.mmu.debugWatchHit = undefined;
@@ -378,24 +448,29 @@ export class Machine {
     c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
     const count = c.icount;
     try {
-      let block = this.translator.get(c.rip, single);
-      if (block.insns.length > budget) block = this.translator.get(c.rip, true);
+      const block = this.translator.get(c.rip, true);
       c.budget = budget;
       block.run(c);
       if (c.vmExitPending !== undefined) return; // VMX: the block's last instruction exits (execute hands it to the monitor)
     } catch (error) {
       if (!(error instanceof CpuFault)) throw error;
+      c.heldDebugTraps = 0; // the instruction after MOV SS faulted: its held traps go with it
       deliverEvent(c, { ...exceptionEvent(error, c.rip), setRf: error.vector !== DB });
       return;
     }
     if (c.icount > count) {
-      if (shadowed) c.shadow = false;
-      // RF suppresses instruction breakpoints for one instruction: cleared once an instruction that
-      // started with RF = 1 completes (IRETQ/POPF that load RF = 1 leave it set for the next one).
-      if (flags & RF && single) c.rflags = c.rflags & ~RF;
-      let dr6 = this.mmu.watchHits;
+      // The blockings in effect before this instruction end now (one new by this instruction stays).
+      if (stiBefore) c.blockingBySti = false;
+      if (movSsBefore) c.blockingByMovSs = false;
+      let dr6 = this.mmu.watchHits | c.heldDebugTraps;
+      c.heldDebugTraps = 0;
       if (tf) dr6 |= 1 << 14;
       if (c.pendingDebug) { dr6 = c.pendingDebug < 0 ? 0 : dr6 | c.pendingDebug; c.pendingDebug = 0; } // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
+      // MOV SS / POP SS: its own traps wait for the boundary after the next instruction (SDM Vol. 3A §6.8.3).
+      if (c.blockingByMovSs && !movSsBefore) {
+        c.heldDebugTraps = dr6;
+        dr6 = 0;
+      }
       if (dr6) this.deliverDebug(dr6, c.rip);
       const hit = this.mmu.debugWatchHit as Mmu['debugWatchHit']; // set by the block's writes (TS narrowed it to undefined above)
       if (hit && !stepping) {
@@ -403,6 +478,29 @@ export class Machine {
         this.pendingStop = { reason: 'watchpoint', message: `data breakpoint: write of ${hit.size} byte${hit.size === 1 ? '' : 's'} at 0x${write.address.toString(16)} by 0x${write.rip.toString(16)}`, rip: 0n, icount: 0, write };
       }
     }
+  }
+
+  /**
+   * acceptEvents would take nothing now or later in this chain: no NMI and no interrupt is pending
+   * (IF, the shadow or NMI blocking may change inside a chain; a pending event must be looked at
+   * after every block). Device state itself is checked by `mayChain` through the APIC version.
+   */
+  private eventsQuiet(): boolean {
+    if (this.vmx !== undefined && !this.vmx.quietBetweenBlocks()) return false; // the monitor's acceptEvents has work
+    return !this.nmiPending && this.devices.apic.pendingVector() < 0;
+  }
+
+  /**
+   * May the next block run in the same chain? Only when the run loop would do nothing between the
+   * blocks: no device event due and no device touched (APIC version), no stop pending, not halted,
+   * no breakpoint at the next RIP, and no single-instruction mode needed (TF, interrupt shadow,
+   * debug registers armed: checked by the next iteration's `single`, which returns after one block).
+   */
+  private mayChain(end: number, version: number): boolean {
+    const c = this.cpu;
+    if (c.icount >= end || this.devices.apic.version !== version || this.pendingStop !== undefined || c.halted) return false;
+    if ((c.flags & (TF | RF)) !== 0 || c.shadow || this.debugExecBreakpoints.length > 0 || this.mmu.watch.length > 0) return false;
+    return this.translator.breakpoints.size === 0 || !this.translator.breakpoints.has(c.rip);
   }
 
   /** #DB with DR6 bits (trap: RIP is the next instruction; fault for instruction breakpoints). */
@@ -453,6 +551,9 @@ export class Machine {
 
   setRflags(value: bigint): void {
     this.cpu.rflags = Number(value & 0x3fffffn);
+    // Blocking by STI exists only with IF = 1 (SDM Vol. 3C §27.3.1.5): clearing IF from the debugger
+    // ends it, so the state stays one a CPU (and a VM entry) can have.
+    if ((this.cpu.rflags & 0x200) === 0) this.cpu.blockingBySti = false;
     this.cpu.syncPrivilege();
   }
 

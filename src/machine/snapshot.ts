@@ -45,7 +45,9 @@ interface CpuSnapshot {
   dr: bigint[];
   efer: bigint;
   msr: [number, bigint][];
-  shadow: boolean;
+  blockingBySti: boolean;
+  blockingByMovSs: boolean;
+  heldDebugTraps: number;
   nmiBlocked: boolean;
   halted: boolean;
   tscOffset: bigint;
@@ -71,10 +73,10 @@ export function takeSnapshot(machine: Machine, store: SnapshotStore, extra: Snap
       r: c.r.slice(), F: c.F.slice(), rip: c.rip, flags: c.flags, cpl: c.cpl,
       seg: c.seg.map((s) => ({ ...s })), ldtr: { ...c.ldtr }, tr: { ...c.tr }, gdtr: { ...c.gdtr }, idtr: { ...c.idtr },
       cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.cr8], dr: [...c.dr], efer: c.efer, msr: [...c.msr],
-      shadow: c.shadow, nmiBlocked: c.nmiBlocked, halted: c.halted, tscOffset: c.tscOffset,
+      blockingBySti: c.blockingBySti, blockingByMovSs: c.blockingByMovSs, heldDebugTraps: c.heldDebugTraps, nmiBlocked: c.nmiBlocked, halted: c.halted, tscOffset: c.tscOffset,
     },
     devices: machine.devices.save(),
-    traceLength: machine.trace.records.length,
+    traceLength: machine.trace.length,
     extra: { ...extra, extra: structuredClone(extra.extra), vmx: extra.vmx },
   };
 }
@@ -116,7 +118,9 @@ export function restoreSnapshot(machine: Machine, store: SnapshotStore, snap: Ma
   c.efer = s.efer;
   c.msr.clear();
   for (const [k, v] of s.msr) c.msr.set(k, v);
-  c.shadow = s.shadow;
+  c.blockingBySti = s.blockingBySti;
+  c.blockingByMovSs = s.blockingByMovSs;
+  c.heldDebugTraps = s.heldDebugTraps;
   c.nmiBlocked = s.nmiBlocked;
   c.halted = s.halted;
   c.tscOffset = s.tscOffset;
@@ -126,6 +130,6 @@ export function restoreSnapshot(machine: Machine, store: SnapshotStore, snap: Ma
   if (pagingChanged) machine.translator.flush();
   machine.devices.restore(snap.devices as ReturnType<Machine['devices']['save']>);
   machine.trace.truncateAfter(snap.icount);
-  machine.trace.records.length = Math.min(machine.trace.records.length, snap.traceLength);
+  machine.trace.truncate(snap.traceLength);
   return { ...snap.extra, extra: structuredClone(snap.extra.extra), vmx: snap.extra.vmx };
 }

@@ -4,7 +4,7 @@ import type { Trace } from '../trace';
 import type { Mmu } from '../memory/mmu';
 import type { MsrReadResult, MsrWriteResult, PortSize } from '../devices/types';
 import { AC, IF } from './flags';
-import { CpuState, CS } from './state';
+import { ATTR_L, CpuState, CS } from './state';
 import { CpuFault } from '../events/fault';
 import type { DecodedInsn } from './decode';
 import type { VmExit, VmxIntercepts } from '../vmx/exitSignal';
@@ -13,6 +13,21 @@ import { STRING_HELPERS } from './exec/strings';
 import { SYSTEM_HELPERS, farBranch } from './exec/system';
 
 const HELPERS: Partial<Record<number, Helper>> = { ...STRING_HELPERS, ...INTEGER_HELPERS };
+
+/** SYSTEM_HELPERS as a dense array: mnemonic numbers are sparse, and an object keyed by them is a hash table. */
+let systemTable: (Helper | undefined)[] | undefined;
+
+/** The system-instruction executor for a mnemonic (undefined for other mnemonics). */
+export function systemHelper(mnemonic: number): Helper {
+  let table = systemTable;
+  if (table === undefined) {
+    const helpers = SYSTEM_HELPERS as Partial<Record<number, Helper>>;
+    const size = Math.max(...Object.keys(helpers).map(Number)) + 1;
+    table = Array.from({ length: size }, (_, k) => helpers[k]); // packed: no holes
+    systemTable = table;
+  }
+  return table[mnemonic]!;
+}
 
 export interface SystemBus {
   portRead(port: number, size: PortSize): number;
@@ -40,8 +55,6 @@ export class Cpu extends CpuState {
    * it back and hands the exit to the monitor. RIP stays at the instruction.
    */
   vmExitPending: VmExit | undefined = undefined;
-  /** The delivery in progress was injected by VM entry (DeliveryRecord.injected). */
-  injectedDelivery = false;
   /** Called when linear→physical translations may have changed (the machine drops translated code). */
   onTranslationChange: () => void = () => {};
   /** Called after a write to DR0–DR7 (the machine re-arms breakpoints). */
@@ -88,7 +101,7 @@ export class Cpu extends CpuState {
 
   /** Generated code: run a system instruction (it sets rip). */
   system(mnemonic: number, d: DecodedInsn, a: number): void {
-    SYSTEM_HELPERS[mnemonic as keyof typeof SYSTEM_HELPERS]!(this, d, a);
+    systemHelper(mnemonic)(this, d, a);
   }
 
   /** Generated code: far JMP/CALL through memory (system block). */
@@ -112,6 +125,7 @@ export class Cpu extends CpuState {
 
   /** Key distinguishing code translations: mode and privilege. */
   get modeKey(): number {
-    return (this.long64 ? 1 : 0) | (this.cpl << 1) | ((this.seg[CS].attr >> 14) & 1) << 3;
+    const attr = this.seg[CS].attr; // one load: the run loop asks for every block
+    return ((attr & ATTR_L) !== 0 && this.lma64 ? 1 : 0) | (this.cpl << 1) | ((attr >> 14) & 1) << 3;
   }
 }

@@ -86,11 +86,36 @@ export class CpuState {
   private lma = false;
   /** MSRs without a dedicated field (STAR, LSTAR, FRED MSRs, …) by index. */
   readonly msr = new MsrMap();
-  /** Interrupt shadow after STI / MOV SS / POP SS: blocks interrupts (and #DB) for one instruction. */
-  shadow = false;
+  /**
+   * Blocking by STI (SDM Vol. 3C §25.4.2, interruptibility state bit 0): STI with IF = 0 holds
+   * interrupts until the next instruction completes (SDM Vol. 2B STI). The FRED frame's STI bit and
+   * ERETS re-establish only this blocking (fred-architecture.md §3.5, §4.2).
+   */
+  blockingBySti = false;
+  /**
+   * Blocking by MOV SS (bit 1): MOV SS / POP SS hold interrupts, debug exceptions and single-step
+   * traps until the boundary after the next instruction (SDM Vol. 3A §6.8.3).
+   */
+  blockingByMovSs = false;
+  /** #DB trap bits (DR6 B0–B3, BS) of a MOV SS / POP SS, held until the next instruction completes (§6.8.3). */
+  heldDebugTraps = 0;
   nmiBlocked = false;
   /** Instructions retired. */
   icount = 0;
+
+  /** The interrupt shadow: either blocking. */
+  get shadow(): boolean {
+    return this.blockingBySti || this.blockingByMovSs;
+  }
+
+  /**
+   * false ends both blockings. true (for callers with one flag, such as a VMX guest-state view) is
+   * blocking by STI when RFLAGS.IF = 1, else by MOV SS; prefer setting the two fields.
+   */
+  set shadow(value: boolean) {
+    this.blockingBySti = value && (this.rflags & 0x200) !== 0;
+    this.blockingByMovSs = value && !this.blockingBySti;
+  }
 
   get cr0(): bigint {
     return this.cr0Value;
@@ -180,6 +205,11 @@ export class CpuState {
     const hi = Math.floor(value / 4294967296);
     this.r[2 * i] = (value - hi * 4294967296) | 0;
     this.r[2 * i + 1] = hi | 0;
+  }
+
+  /** IA32_EFER.LMA. */
+  get lma64(): boolean {
+    return this.lma;
   }
 
   /** 64-bit mode: IA32_EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */

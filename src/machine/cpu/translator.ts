@@ -7,7 +7,7 @@ import { PAGE_SIZE, type PhysicalMemory } from '../memory/physical';
 import { buildBlock, compileBlock, MAX_BLOCK, type Block } from './codegen/block';
 import { translate } from './codegen/translate';
 import type { CodegenMode } from './codegen/emitter';
-import type { Cpu } from './cpu';
+import { systemHelper, type Cpu } from './cpu';
 import { decodeInstruction, type DecodedInsn } from './decode';
 import { ATTR_DB, SS } from './state';
 
@@ -27,6 +27,8 @@ export class Translator {
   interpretOnly = false;
   /** Executions of a block before it is recompiled optimized (0: optimize at once). */
   optimizeAfter = 4;
+  /** Bumped whenever a block may be dropped (flush, page invalidation): chain links (Block.succ) of older generations are void. */
+  generation = 0;
 
   constructor(
     private readonly c: Cpu,
@@ -53,7 +55,7 @@ export class Translator {
     } else if (block.tier === 0 && ++block.hits > this.optimizeAfter && !block.unimplemented && block.source) {
       // Hot: recompile with registers in locals and inlined translation.
       const { source, consts } = buildBlock(block.insns, this.mode(), single || this.interpretOnly, true);
-      block.run = compileBlock(source, consts);
+      block.run = compileBlock(source, consts, systemHelper(block.insns[block.insns.length - 1].mnemonic));
       block.source = source;
       block.tier = 1;
     }
@@ -63,6 +65,7 @@ export class Translator {
 
   /** Drop every translation (CR3/CR0/CR4/EFER change, INVLPG, breakpoint change, restore). */
   flush(): void {
+    this.generation++;
     this.recent.fill(undefined);
     this.blocks.clear();
     this.singles.clear();
@@ -72,6 +75,7 @@ export class Translator {
   invalidatePage(page: number): void {
     const set = this.byPage.get(page);
     if (!set) return;
+    this.generation++;
     for (const block of set) {
       if (this.blocks.get(block.rip) === block) this.blocks.delete(block.rip);
       const slot = (block.rip ^ (block.rip >>> 12)) & (RECENT_SLOTS - 1);
@@ -154,14 +158,14 @@ export class Translator {
     const d = insns[0];
     if (unimplemented) {
       const message = `unimplemented instruction '${d.text}' at 0x${BigInt.asUintN(64, BigInt(d.rip)).toString(16)}`;
-      return { rip, modeKey, insns, pages, source: '', unimplemented, tier: 1, hits: 0, run: () => { throw new MachineStop('unimplemented', message); } };
+      return { rip, modeKey, insns, pages, source: '', unimplemented, tier: 1, hits: 0, run: () => { throw new MachineStop('unimplemented', message); }, succ: undefined, succGen: -1 };
     }
     if (d.invalid) {
       const fault = () => new CpuFault(6, undefined, undefined, `invalid opcode ${d.text}`);
-      return { rip, modeKey, insns, pages, source: '', tier: 1, hits: 0, run: () => { throw fault(); } };
+      return { rip, modeKey, insns, pages, source: '', tier: 1, hits: 0, run: () => { throw fault(); }, succ: undefined, succGen: -1 };
     }
     const optimize = this.optimizeAfter === 0;
     const { source, consts } = buildBlock(insns, mode, single, optimize);
-    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts), tier: optimize ? 1 : 0, hits: 0 };
+    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts, systemHelper(insns[insns.length - 1].mnemonic)), tier: optimize ? 1 : 0, hits: 0, succ: undefined, succGen: -1 };
   }
 }

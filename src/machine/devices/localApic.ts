@@ -75,6 +75,11 @@ export class LocalApic implements InterruptController {
   private nmiPending = false;
   private now = 0;
   private readonly timer = new ApicTimer();
+  /**
+   * Bumped by every change that can alter what the run loop asks the APIC (pendingVector, takeNmi,
+   * nextEventAt): the machine caches those answers while the version stays the same.
+   */
+  version = 0;
 
   constructor(options: LocalApicOptions = {}) {
     this.apicId = (options.apicId ?? 0) >>> 0;
@@ -137,6 +142,7 @@ export class LocalApic implements InterruptController {
     if (index === IA32_APIC_BASE) return this.writeApicBase(value);
     if (index < X2APIC_FIRST || index > X2APIC_LAST) return undefined;
     this.advanceTo(icount);
+    this.version++;
     const register = x2ApicRegister(index);
     if (register === undefined) return gp(`WRMSR ${hex(index)}: no such x2APIC register`);
     const fault = x2ApicWriteFault(register, value);
@@ -213,6 +219,7 @@ export class LocalApic implements InterruptController {
 
   /** Accept a fixed, edge-triggered interrupt into the IRR (an already-set bit coalesces). */
   private accept(vector: number): void {
+    this.version++;
     if (!this.softwareEnabled) {
       this.droppedWhileDisabled++;
       return;
@@ -242,7 +249,10 @@ export class LocalApic implements InterruptController {
 
   advanceTo(icount: number): void {
     if (icount > this.now) this.now = icount;
-    if (this.timer.advanceTo(this.now) > 0 && (this.timerLvt & LVT_MASK) === 0) this.accept(this.timerLvt & 0xff);
+    if (this.timer.advanceTo(this.now) > 0) {
+      this.version++; // the next expiry moved
+      if ((this.timerLvt & LVT_MASK) === 0) this.accept(this.timerLvt & 0xff);
+    }
   }
 
   nextEventAt(): number {
@@ -257,12 +267,14 @@ export class LocalApic implements InterruptController {
   }
 
   acknowledge(vector: number): void {
+    this.version++;
     this.irr.clear(vector);
     this.isr.set(vector);
   }
 
   takeNmi(): boolean {
     const pending = this.nmiPending;
+    if (pending) this.version++;
     this.nmiPending = false;
     return pending;
   }
@@ -272,6 +284,7 @@ export class LocalApic implements InterruptController {
   }
 
   requestNmi(): void {
+    this.version++;
     this.nmiPending = true;
   }
 
@@ -293,6 +306,7 @@ export class LocalApic implements InterruptController {
 
   restore(state: unknown): void {
     const s = state as LocalApicState;
+    this.version++;
     this.tpr = s.tpr; this.svr = s.svr; this.esr = s.esr; this.pendingErrors = s.pendingErrors;
     this.icrLow = s.icrLow; this.icrHigh = s.icrHigh; this.dcr = s.dcr;
     this.lvt.splice(0, this.lvt.length, ...s.lvt);

@@ -5,7 +5,7 @@
 // nested event; a fault while delivering #DF shuts the processor down (triple fault).
 import { doubleFaultOutcome } from '../../arch/index';
 import type { Cpu } from '../cpu/cpu';
-import { CpuFault, DF } from './fault';
+import { CpuFault, DB, DF } from './fault';
 import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCEPTION, type MachineEvent } from './event';
 import { fredEnabled } from './fredState';
 import { deliverIdt } from './idt';
@@ -17,7 +17,14 @@ export class Shutdown {
 }
 
 /** A delivery mechanism (legacy IDT now, FRED in its own module). */
-export type DeliveryMechanism = (c: Cpu, ev: MachineEvent, nested: boolean) => void;
+export type DeliveryMechanism = (c: Cpu, ev: MachineEvent, nested: boolean, injected: boolean) => void;
+
+export interface DeliveryOptions {
+  /** The first delivery attempt is a nested exception (VM entry injecting with the nested bit: FRED stack-level rule §3.3, frame bit 58). */
+  nested?: boolean;
+  /** The event was injected by VM entry: its trace record says so (faults during its delivery are not). */
+  injected?: boolean;
+}
 
 let fredMechanism: DeliveryMechanism | undefined;
 
@@ -36,16 +43,10 @@ function delivering(ev: MachineEvent, nested: boolean): { type: MachineEvent['ty
   return { type: ev.type, vector: ev.vector, errorCode: ev.errorCode, instructionLength: ev.instructionLength, nested, eventData: ev.eventData };
 }
 
-export interface DeliveryOptions {
-  /** The first attempt is a nested exception (VM-entry interruption information bit 13). */
-  nested?: boolean;
-  /** The event is injected by VM entry (DeliveryRecord.injected; it cannot exit through the exception bitmap). */
-  injected?: boolean;
-}
-
 export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOptions): void {
   let ev = event;
-  let nested = options?.nested ?? false;
+  let nested = options?.nested === true;
+  let injected = options?.injected === true;
   let previous: MachineEvent | undefined;
   let previousNested = false;
   // The chain of events in words is only needed for a triple fault: built in the fault path.
@@ -68,16 +69,13 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
     }
     try {
       if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
-      c.injectedDelivery = attempt === 0 && options?.injected === true;
       if (fredEnabled(c)) {
         if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
-        fredMechanism(c, ev, nested);
-      } else deliverIdt(c, ev, nested);
-      c.injectedDelivery = false;
+        fredMechanism(c, ev, nested, injected);
+      } else deliverIdt(c, ev, nested, injected);
       c.halted = false; // a delivered event ends the HLT state (SDM Vol. 2A HLT)
       return;
     } catch (error) {
-      c.injectedDelivery = false;
       // A VM exit in the middle of the delivery (EPT violation on the stack or the IDT): the exit
       // carries the event being delivered (IDT-vectoring information, original-event data).
       if (error instanceof VmExit) {
@@ -85,7 +83,12 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
         throw software ? during.fromSoftwareInstruction() : during;
       }
       if (!(error instanceof CpuFault)) throw error;
-      const second = exceptionEvent(error, instructionRip(ev));
+      // A fault detected while delivering is a fault-class exception like any other: its frame saves
+      // RF = 1 (SDM Vol. 3B §18.3.1.1: "for any fault-classed exception except a debug exception
+      // generated in response to an instruction breakpoint, the value pushed for RF is 1";
+      // fred-architecture.md §3.2). #DF is an abort: it saves RFLAGS.RF as it is (the "other cases").
+      const second: MachineEvent = { ...exceptionEvent(error, instructionRip(ev)), setRf: error.vector !== DB };
+      injected = false;
       if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
       const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
       chain ??= [describeEvent(event)];
@@ -98,7 +101,7 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
       previous = ev;
       previousNested = nested;
       if (outcome === 'doubleFault') {
-        ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault' };
+        ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault', setRf: false };
         chain.push('#DF(0)');
         nested = false;
       } else {

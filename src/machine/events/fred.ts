@@ -14,7 +14,7 @@ import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type Ma
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
 import { FRED_MSR, currentStackLevel, flatSegment, linearBig, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
-import type { EventType } from '../trace';
+import { MECHANISM_FRED, type EventType } from '../trace';
 
 const TWO32 = 4294967296;
 /** c.pendingDebug value telling the run loop to drop this instruction's #DB traps (SYSCALL/INT n with TF = 1 trap after ERETx instead, via the swevent bit). */
@@ -62,31 +62,27 @@ function writeQuadwords(): void {
 }
 
 /**
+ * Where the frame goes when it can be written at once: its index in RAM as 32-bit words, else -1.
  * The frame is one 64-byte aligned block, so one page. When the TLB already grants that page a fast
  * supervisor write (the MMU grants W_SUP only where an implicit supervisor write may go: SMAP
  * excludes user pages, code and snapshot pages stay on the slow path) and no watchpoint or alignment
- * check forces the slow path (wNeed = 0), the 64 bytes are written at once. Otherwise eight MMU
- * writes, as implicit supervisor accesses unless CPL 0 with RFLAGS.AC = 0 already makes them so.
+ * check forces the slow path (wNeed = 0), delivery writes the 16 words straight into RAM.
  */
-function writeFrame(c: Cpu, frame: number): void {
-  const m = c.m;
+function fastFrameWords(m: Mmu, frame: number): number {
   const v = Math.floor(frame / PAGE_SIZE), i = v & (m.tag.length - 1);
-  if (m.wNeed !== 0 && m.tag[i] === v && (m.perm[i] & TLB_SUPERVISOR_WRITE) !== 0) {
-    const p = m.frame[i] + frame - v * PAGE_SIZE;
-    const w = ramWords(m.bytes);
-    if (w !== undefined) {
-      const at = p >> 2; // p is 64-byte aligned
-      for (let k = 15; k >= 0; k--) w[at + k] = FRAME[k];
-    } else for (let k = 15; k >= 0; k--) m.view.setInt32(p + 4 * k, FRAME[k], true);
-    return;
-  }
-  frameMmu = m;
-  frameAt = frame;
-  if (c.cpl === 0 && (c.flags & AC) === 0) writeQuadwords();
-  else m.supervisor(writeQuadwords);
+  if (m.wNeed === 0 || m.tag[i] !== v || (m.perm[i] & TLB_SUPERVISOR_WRITE) === 0 || ramWords(m.bytes) === undefined) return -1;
+  return (m.frame[i] + frame - v * PAGE_SIZE) >> 2; // 64-byte aligned
 }
 
-export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
+/** The slow path: eight MMU writes of FRAME, as implicit supervisor accesses unless CPL 0 with RFLAGS.AC = 0 already makes them so. */
+function writeFrame(c: Cpu, frame: number): void {
+  frameMmu = c.m;
+  frameAt = frame;
+  if (c.cpl === 0 && (c.flags & AC) === 0) writeQuadwords();
+  else c.m.supervisor(writeQuadwords);
+}
+
+export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected: boolean): void {
   const cpl = c.cpl;
   const config = readFredMsr(c, FRED_MSR.CONFIG);
   const csl = config.lo & 3;
@@ -117,24 +113,25 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   const errorCode = ev.errorCode === undefined ? 0 : ev.errorCode >>> 0;
   const software = type >= SOFTWARE_INTERRUPT; // types 4–7 report their instruction length
   const csLo = csWordLow(c.seg[CS].sel, oldCsl, false);
-  const ssLo = ssWordLow(c.seg[SS].sel, c.shadow, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
+  const ssLo = ssWordLow(c.seg[SS].sel, c.blockingBySti /* STI bit: blocking by STI only, not by MOV SS (§3.5) */, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
   const ssHi = ssWordHigh(ev.vector & 0xff, type, false, (c.seg[CS].attr & ATTR_L) !== 0 /* CS.L: LMA = 1 under FRED */, nested && !(type === HARDWARE_EXCEPTION && ev.vector === 8), software ? ev.instructionLength & 15 : 0);
   const data = ev.eventData;
   const rip = ev.rip;
   const ripHi = Math.floor(rip / TWO32);
   const oldFlags = c.rflags;
   const r = c.r;
-  const f = FRAME;
-  f[0] = errorCode; f[1] = 0; // +0x00 error code
-  f[2] = rip - ripHi * TWO32; f[3] = ripHi; // +0x08 RIP
-  f[4] = csLo; f[5] = 0; // +0x10 CS word
-  f[6] = ev.setRf ? oldFlags | RF : oldFlags; f[7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
-  f[8] = r[2 * RSP]; f[9] = r[2 * RSP + 1]; // +0x20 RSP
-  f[10] = ssLo; f[11] = ssHi; // +0x28 SS word
-  if (!data) f[12] = f[13] = 0; // +0x30 event data (0n: a ToBoolean test, no BigInt comparison)
-  else { f[12] = Number(BigInt.asIntN(32, data)); f[13] = Number(BigInt.asIntN(32, data >> 32n)); }
-  f[14] = f[15] = 0; // +0x38 reserved
-  writeFrame(c, frame);
+  const at = fastFrameWords(c.m, frame);
+  const f = at >= 0 ? ramWords(c.m.bytes)! : FRAME, o = at >= 0 ? at : 0;
+  f[o] = errorCode; f[o + 1] = 0; // +0x00 error code
+  f[o + 2] = rip - ripHi * TWO32; f[o + 3] = ripHi; // +0x08 RIP
+  f[o + 4] = csLo; f[o + 5] = 0; // +0x10 CS word
+  f[o + 6] = ev.setRf ? oldFlags | RF : oldFlags; f[o + 7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
+  f[o + 8] = r[2 * RSP]; f[o + 9] = r[2 * RSP + 1]; // +0x20 RSP
+  f[o + 10] = ssLo; f[o + 11] = ssHi; // +0x28 SS word
+  if (!data) f[o + 12] = f[o + 13] = 0; // +0x30 event data (0n: a ToBoolean test, no BigInt comparison)
+  else { f[o + 12] = Number(BigInt.asIntN(32, data)); f[o + 13] = Number(BigInt.asIntN(32, data >> 32n)); }
+  f[o + 14] = f[o + 15] = 0; // +0x38 reserved
+  if (at < 0) writeFrame(c, frame); // a fault here leaves every register unchanged
 
   // Commit (§3.6).
   if (cpl === 3) {
@@ -146,18 +143,14 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.rip = entryRip;
   c.rflags = 0x2;
   c.setGprNumber(RSP, frame);
-  setCurrentStackLevel(c, newCsl);
+  if (newCsl !== csl) setCurrentStackLevel(c, newCsl);
   c.cpl = 0;
   if (type === NMI_EVENT) c.nmiBlocked = true;
-  c.shadow = false;
+  c.blockingBySti = c.blockingByMovSs = false; // §3.6: the interrupt shadow ends
   c.pendingDebug = DEBUG_TRAPS_DISCARDED; // §3.6: delivery discards the pending debug traps (TF, data breakpoints) of the instruction
   c.halted = false;
   if (cpl !== 0 || (oldFlags & AC) !== 0) c.syncPrivilege(); // CPL or RFLAGS.AC changed
-  c.trace.emit({
-    kind: 'delivery', icount: c.icount, mechanism: 'fred', type: type as EventType, vector: ev.vector, errorCode: ev.errorCode,
-    eventData: data, nested, fromCpl: cpl, fromRip: linearBig(rip), fromRsp: linearBig(oldRsp), oldCsl, newCsl,
-    stackSwitched, frameAddress: linearBig(frame), entryRip: linearBig(entryRip), injected: c.injectedDelivery,
-  });
+  c.trace.delivery(c.icount, MECHANISM_FRED, type as EventType, ev.vector, ev.errorCode, data, nested, cpl, rip, oldRsp, oldCsl, newCsl, stackSwitched, frame, entryRip, injected);
 }
 
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */

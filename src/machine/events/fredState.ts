@@ -80,33 +80,12 @@ export function setCurrentStackLevel(c: Cpu, csl: number): void {
   c.msr.set(FRED_MSR.CONFIG, (config & ~3n) | BigInt(csl));
 }
 
-// Memo of fromLinear: a direct-mapped front (slot from the address mixed with its high half) over a
-// Map (a Map keyed by non-Smi numbers hashes a heap number on every lookup; addresses that share a
-// slot, such as 0 and a page-aligned stack top, alternate through the Map without a new bigint).
-const BIG_SLOTS = 1024;
-const bigKeys = new Float64Array(BIG_SLOTS).fill(NaN);
-const bigValues: bigint[] = new Array<bigint>(BIG_SLOTS).fill(0n);
-const bigCache = new Map<number, bigint>();
-
-/**
- * fromLinear(n) memoized: delivery and ERETx produce the same few addresses again and again (entry
- * point, stack tops, handler RIPs), and the trace records want them as bigints.
- */
-export function linearBig(n: number): bigint {
-  const slot = (n ^ (n >>> 10) ^ (n >>> 20) ^ Math.floor(n / 4294967296)) & (BIG_SLOTS - 1);
-  if (bigKeys[slot] === n) return bigValues[slot];
-  let v = bigCache.get(n);
-  if (v === undefined) {
-    if (bigCache.size >= 4096) bigCache.clear();
-    v = BigInt.asUintN(64, BigInt(n));
-    bigCache.set(n, v);
-  }
-  bigKeys[slot] = n;
-  bigValues[slot] = v;
-  return v;
-}
+export { linearBig } from '../trace';
 
 const flatSegments = new Map<number, Segment>();
+const FLAT_SLOTS = 64;
+const flatKeys = new Int32Array(FLAT_SLOTS).fill(-1);
+const flatValues: Segment[] = new Array<Segment>(FLAT_SLOTS);
 
 /**
  * The flat segments FRED loads (ring-3 delivery: STAR selectors at DPL 0; ERETU fast paths: DPL 3),
@@ -114,11 +93,15 @@ const flatSegments = new Map<number, Segment>();
  */
 export function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl: number): Segment {
   const key = sel | (dpl << 16) | ((kind === 'code64' ? 0 : kind === 'code32' ? 1 : 2) << 18);
+  const slot = ((sel >> 3) ^ (dpl << 2) ^ (key >>> 14)) & (FLAT_SLOTS - 1); // the usual four (STAR ± 8/16, DPL 0/3) apart
+  if (flatKeys[slot] === key) return flatValues[slot]; // every ring change asks for the same few
   let s = flatSegments.get(key);
   if (s === undefined) {
     s = Object.freeze(kind === 'data' ? flatData(sel, dpl) : flatCode(sel, dpl, kind === 'code64'));
     flatSegments.set(key, s);
   }
+  flatKeys[slot] = key;
+  flatValues[slot] = s;
   return s;
 }
 

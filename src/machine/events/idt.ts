@@ -8,7 +8,7 @@ import { AC, IF, IOPL, NT, RF, TF, VIF, VIP, VM, ID, DF as DF_FLAG, STATUS } fro
 import { CpuFault, GP, NP, TS } from './fault';
 import { checkFredFarReturn } from './fredRules'; // FRED hook
 import { EXTERNAL_INTERRUPT, NMI_EVENT, SOFTWARE_EXCEPTION, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
-import type { EventType } from '../trace';
+import { MECHANISM_IDT, type EventType } from '../trace';
 
 function tssRead(c: Cpu, offset: number): number {
   if ((c.tr.attr & ATTR_UNUSABLE) || offset + 7 > c.tr.limit) {
@@ -17,7 +17,7 @@ function tssRead(c: Cpu, offset: number): number {
   return toLinear(c.m.supervisor(() => c.m.readBig(c.tr.base + offset, 8)));
 }
 
-export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean): void {
+export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean, injected = false): void {
   const software = ev.type === SOFTWARE_INTERRUPT || ev.type === SOFTWARE_EXCEPTION;
   const ext = software ? 0 : 1;
   const idtCode = ev.vector * 8 + 2 + ext;
@@ -67,13 +67,9 @@ export function deliverIdt(c: Cpu, ev: MachineEvent, nested: boolean): void {
   c.rip = offset;
   c.rflags = flags & ~(TF | NT | RF | VM | (type === 0xe ? IF : 0));
   if (ev.type === NMI_EVENT) c.nmiBlocked = true;
-  c.shadow = false;
+  c.blockingBySti = c.blockingByMovSs = false;
   c.syncPrivilege();
-  c.trace.emit({
-    kind: 'delivery', icount: c.icount, mechanism: 'idt', type: ev.type as EventType, vector: ev.vector, errorCode: ev.errorCode,
-    eventData: 0n, nested, fromCpl, fromRip: fromLinear(ev.rip), fromRsp: fromLinear(fromRsp), oldCsl: 0, newCsl: 0,
-    stackSwitched: switched, frameAddress: fromLinear(frameAddress), entryRip: fromLinear(offset), injected: c.injectedDelivery,
-  });
+  c.trace.delivery(c.icount, MECHANISM_IDT, ev.type as EventType, ev.vector, ev.errorCode, 0n, nested, fromCpl, ev.rip, fromRsp, 0, 0, switched, frameAddress, offset, injected);
 }
 
 /** IRETQ in 64-bit mode (SDM Vol. 2A IRET, "IA-32e-MODE" paths; no task return). */

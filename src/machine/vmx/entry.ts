@@ -136,9 +136,9 @@ export function enterGuest(m: VmxMonitor): void {
   }, fromLinear(c.rip), guestFred);
   if (delivery.kind !== 'deliver') return; // type 7 vector 0: a pending MTF VM exit (MTF is not offered)
   const ev = delivery.event;
-  // A fault-class hardware exception other than #DB saves RF = 1 as when the instruction raised it;
-  // a nested one (raised by a delivery) does not, as in the machine's own delivery (events/deliver.ts).
-  if (ev.type === 3 && ev.vector !== 1 && !delivery.nested && exceptionByVector(ev.vector)?.kind === 'fault') ev.setRf = true;
+  // A fault-class hardware exception other than #DB saves RF = 1 (SDM Vol. 3B §18.3.1.1), also a
+  // nested one raised by a delivery, as in the machine's own delivery (events/deliver.ts).
+  if (ev.type === 3 && ev.vector !== 1 && exceptionByVector(ev.vector)?.kind === 'fault') ev.setRf = true;
   deliverEvent(c, ev, { nested: delivery.nested, injected: true });
   if (m.retireOnDelivery && (source === 'exception' || source === 'interrupt')) {
     m.retireOnDelivery = false;

@@ -36,7 +36,9 @@ export interface VcpuRegisters {
   rip: number;
   rflags: number;
   cpl: number;
-  shadow: boolean;
+  /** Blocking by STI and by MOV SS (SDM Vol. 3C Table 25-3 bits 0 and 1), kept apart by the CPU. */
+  blockingBySti: boolean;
+  blockingByMovSs: boolean;
   nmiBlocked: boolean;
   halted: boolean;
   gpr(i: number): bigint;
@@ -102,13 +104,12 @@ export function saveGuestState(v: VcpuRegisters, vmcs: Vmcs, mode: 'all' | 'exit
   vmcs.set('GUEST_RFLAGS', BigInt(v.rflags));
   const fields = mode === 'all' ? MSR_FIELDS.filter((f) => vmcs.supports(f)) : movedMsrFields(vmcs, 'exit');
   for (const f of fields) vmcs.set(f.name, readMsr(v, msrIndexOf(f)));
-  const sti = v.shadow && (v.rflags & Number(RFLAGS_BITS.IF)) !== 0;
-  vmcs.set('GUEST_INTERRUPTIBILITY_INFO', (sti ? BLOCKING.STI : v.shadow ? BLOCKING.MOV_SS : 0n) | (v.nmiBlocked ? BLOCKING.NMI : 0n));
+  vmcs.set('GUEST_INTERRUPTIBILITY_INFO', (v.blockingBySti ? BLOCKING.STI : 0n) | (v.blockingByMovSs ? BLOCKING.MOV_SS : 0n) | (v.nmiBlocked ? BLOCKING.NMI : 0n));
   vmcs.set('GUEST_ACTIVITY_STATE', v.halted ? 1n : 0n);
   // A single step pending across an interrupt shadow or HLT (SDM §28.3.4: BS with TF = 1 and
   // IA32_DEBUGCTL.BTF = 0); the emulated CPU delivers it itself after the next instruction.
   const tf = (v.rflags & Number(RFLAGS_BITS.TF)) !== 0 && ((v.msr.get(0x1d9) ?? 0n) & 2n) === 0n;
-  vmcs.set('GUEST_PENDING_DBG_EXCEPTIONS', tf && (v.shadow || v.halted) ? 0x4000n : 0n);
+  vmcs.set('GUEST_PENDING_DBG_EXCEPTIONS', tf && (v.blockingBySti || v.blockingByMovSs || v.halted) ? 0x4000n : 0n);
 }
 
 function saveSegment(vmcs: Vmcs, name: string, s: Segment): void {
@@ -157,7 +158,8 @@ export function loadGuestState(vmcs: Vmcs, v: VcpuRegisters): void {
   v.rflags = Number(vmcs.get('GUEST_RFLAGS'));
   v.cpl = (v.seg[2]!.attr >> 5) & 3;
   const blocking = vmcs.get('GUEST_INTERRUPTIBILITY_INFO');
-  v.shadow = (blocking & (BLOCKING.STI | BLOCKING.MOV_SS)) !== 0n;
+  v.blockingBySti = (blocking & BLOCKING.STI) !== 0n;
+  v.blockingByMovSs = (blocking & BLOCKING.MOV_SS) !== 0n;
   v.nmiBlocked = (blocking & BLOCKING.NMI) !== 0n;
   v.halted = vmcs.get('GUEST_ACTIVITY_STATE') === 1n;
 }

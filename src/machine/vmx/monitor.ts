@@ -209,6 +209,15 @@ export class VmxMonitor implements GuestStateObserver {
     this.external.set(vector & 0xff); // the next boundary sees it pending: an external-interrupt exit
   }
 
+  /**
+   * Nothing for `acceptEvents` to do at the next block boundary (the machine chains blocks only
+   * then): no label trigger to check, no kick, NMI, policy interrupt, open window or pending exit.
+   */
+  quietBetweenBlocks(): boolean {
+    return this.labelTriggers.length === 0 && !this.kick && !this.nmiPending && !this.interruptWindow && !this.nmiWindow
+      && this.pendingExit === undefined && this.requested === undefined && (!this.hasPolicyInterrupts || this.external.highest() < 0);
+  }
+
   /** The policy's `every` NMI sources. */
   requestNmi(): void {
     this.nmiPending = true;

@@ -206,10 +206,18 @@ describe('SS word bits and event data (§3.5, §3.7)', () => {
 
   it('records blocking by STI in bit 16 and clears the interrupt shadow', () => {
     const m = fredMachine();
-    m.cpu.shadow = true;
+    m.cpu.blockingBySti = true;
     deliverEvent(m.cpu, { type: 7, vector: 1, rip: 0x101236, instructionLength: 2, eventData: 0n });
     expect(frameAt(m, m.getGpr(4)).ss).toMatchObject({ sti: true, swevent: true, type: 7, vector: 1, insnLen: 2 });
     expect(m.cpu.shadow).toBe(false);
+  });
+
+  it('blocking by MOV SS is not blocking by STI: bit 16 stays 0, and the shadow ends', () => {
+    const m = fredMachine();
+    m.cpu.blockingByMovSs = true;
+    deliverEvent(m.cpu, { type: 7, vector: 1, rip: 0x101236, instructionLength: 2, eventData: 0n });
+    expect(frameAt(m, m.getGpr(4)).ss).toMatchObject({ sti: false, swevent: true });
+    expect(m.cpu.blockingByMovSs).toBe(false);
   });
 
   it('#DB carries its pending-debug bits as event data; the error code slot is 0 without an error code', () => {
@@ -276,5 +284,57 @@ describe('faults during delivery (§3.9)', () => {
     // The #GP cannot be delivered either (same entry point): #DF, then shutdown, and the chain says so.
     expect(caught).toBeInstanceOf(Shutdown);
     expect((caught as Shutdown).reason).toMatch(/^triple fault: #UD.*#GP\(0x0\).*#DF/);
+  });
+});
+
+describe('RF in the frame of a fault raised during delivery (SDM Vol. 3B §18.3.1.1; §3.2)', () => {
+  const UNMAPPED = 0x800000n; // beyond the 4 MiB the tests boot with
+
+  it('a #PF while delivering a SYSCALL from ring 3 is a fault: its frame saves RF = 1 and the SYSCALL RIP', () => {
+    const m = fredMachine({ cpl3: true, stklvls: sl(14, 1) });
+    m.cpu.msr.set(0x1cc, UNMAPPED); // RSP0
+    deliverEvent(m.cpu, { type: 7, vector: 1, rip: 0x101236, instructionLength: 2, eventData: 0n });
+    const f = frameAt(m, m.getGpr(4));
+    expect(m.getGpr(4)).toBe(STACKS.rsp1 - 64n);
+    expect(f.ss).toMatchObject({ type: 3, vector: 14, nested: true });
+    expect(f.rip).toBe(0x101234n);
+    expect(f.rflags).toBe(0x246n | 0x10000n);
+  });
+
+  it('#DF is an abort: its frame saves RFLAGS.RF as it was (0 here)', () => {
+    const m = fredMachine({ stklvls: sl(14, 1) | sl(8, 2) });
+    m.cpu.msr.set(0x1cd, UNMAPPED); // RSP1: the #PF cannot be delivered
+    deliverEvent(m.cpu, hw(14, { errorCode: 2, address: 0x5000, eventData: 0x5000n, setRf: true }));
+    const f = frameAt(m, m.getGpr(4));
+    expect(m.getGpr(4)).toBe(STACKS.rsp2 - 64n);
+    expect(f.ss).toMatchObject({ type: 3, vector: 8, nested: false });
+    expect(f.rflags).toBe(0x246n);
+  });
+});
+
+describe('deliverEvent options: nested and injected (VM entry)', () => {
+  it('nested: the first attempt is a nested exception — its STKLVLS level from ring 3 and frame bit 58', () => {
+    const m = fredMachine({ cpl3: true, stklvls: sl(14, 1) });
+    deliverEvent(m.cpu, hw(14, { errorCode: 0, address: 0x5000, eventData: 0x5000n, setRf: true }), { nested: true });
+    expect(m.getGpr(4)).toBe(STACKS.rsp1 - 64n);
+    expect(frameAt(m, m.getGpr(4)).ss).toMatchObject({ vector: 14, nested: true });
+    expect(lastDelivery(m)).toMatchObject({ nested: true, newCsl: 1, injected: false });
+  });
+
+  it('injected: the record says so; a fault during its delivery is not injected', () => {
+    let m = fredMachine();
+    deliverEvent(m.cpu, { type: 0, vector: 0x30, rip: 0x101234, instructionLength: 0, eventData: 0n }, { injected: true });
+    expect(lastDelivery(m)).toMatchObject({ vector: 0x30, injected: true, nested: false });
+    m = fredMachine({ cpl3: true, stklvls: sl(14, 1) });
+    m.cpu.msr.set(0x1cc, 0x800000n);
+    deliverEvent(m.cpu, { type: 0, vector: 0x30, rip: 0x101234, instructionLength: 0, eventData: 0n }, { injected: true });
+    const records = m.trace.records.filter((r): r is DeliveryRecord => r.kind === 'delivery');
+    expect(records.map((r) => [r.vector, r.injected, r.nested])).toEqual([[14, false, true]]);
+  });
+
+  it('without options nothing is nested or injected', () => {
+    const m = fredMachine();
+    deliverEvent(m.cpu, hw(6));
+    expect(lastDelivery(m)).toMatchObject({ nested: false, injected: false });
   });
 });

@@ -4,6 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import { KERNEL_LIB, machineFor } from '../helpers';
 import type { DeliveryRecord, ReturnRecord } from '../../../src/machine/trace';
+import { deliverEvent } from '../../../src/machine/events/deliver';
+import { interruptEvent } from '../../../src/machine/events/event';
 
 const RAX = 0, RBX = 3, RCX = 1, RDX = 2, R8 = 8, R9 = 9, R10 = 10;
 
@@ -213,5 +215,51 @@ ist_top:
     const ds = deliveries(m);
     expect(ds.map((d) => d.vector)).toEqual([8]);
     expect(m.getGpr(R8)).toBe(0n);
+  });
+});
+
+describe('faults raised during IDT delivery and deliverEvent options', () => {
+  const SOURCE = `
+_start:
+        mov     rdi, 13
+        lea     rsi, [rel gp_handler]
+        mov     edx, 0x8E00
+        call    set_gate
+        mov     rdi, 0x30
+        lea     rsi, [rel irq_handler]
+        mov     edx, 0x8E00
+        call    set_gate
+        call    load_idt
+ready:  hlt
+soft:   int     0x40                    ; no gate 0x40: #GP(0x40 * 8 + 2) while delivering INT 0x40
+        hlt
+gp_handler:
+        mov     r8, [rsp]               ; error code
+        mov     r9, [rsp + 8]           ; RIP
+        mov     r10, [rsp + 24]         ; RFLAGS
+        hlt
+irq_handler:
+        hlt
+${KERNEL_LIB}`;
+
+  test('a #GP while delivering INT n is a fault: RF = 1 in its frame, RIP of the INT instruction (SDM Vol. 3B §18.3.1.1)', () => {
+    const m = machineFor(SOURCE);
+    m.run(1000); // to `ready`
+    const soft = m.getRip(); // HLT retired: RIP is past it, at `soft`
+    m.setRip(soft); // leave the HLT state
+    expect(m.run(1000).reason).toBe('halted');
+    expect(m.getGpr(R8)).toBe(0x40n * 8n + 2n);
+    expect(m.getGpr(R9)).toBe(soft);
+    expect(m.getGpr(R10) & 0x10000n).toBe(0x10000n);
+    expect(deliveries(m).at(-1)).toMatchObject({ vector: 13, nested: true, injected: false });
+  });
+
+  test('nested and injected reach the record of an IDT delivery', () => {
+    const m = machineFor(SOURCE);
+    m.run(1000);
+    deliverEvent(m.cpu, interruptEvent(0x30, m.cpu.rip), { nested: true, injected: true });
+    expect(deliveries(m).at(-1)).toMatchObject({ mechanism: 'idt', vector: 0x30, nested: true, injected: true });
+    deliverEvent(m.cpu, interruptEvent(0x30, m.cpu.rip));
+    expect(deliveries(m).at(-1)).toMatchObject({ nested: false, injected: false });
   });
 });

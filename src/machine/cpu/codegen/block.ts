@@ -25,6 +25,9 @@ export interface Block {
   /** The first instruction is not implemented: the run stops there. */
   unimplemented?: DecodedInsn;
   source: string;
+  /** The block that ran after this one last time (the run loop's chain link), valid while `succGen` is the translator's generation. */
+  succ: Block | undefined;
+  succGen: number;
 }
 
 const STATUS_ALL = 0x3f;
@@ -95,7 +98,10 @@ function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, opti
     const code = s.code.replaceAll('D[K]', `D[${k}]`);
     parts.push(`i = ${k};`);
     if (s.kind === 'system') {
-      parts.push(`c.rip = ${d.rip}; ${code}`, 'break;');
+      // Optimized tier: the system helper is a constant of the block function (`S`, compileBlock), so
+      // the call is direct and monomorphic instead of a table lookup behind Cpu.system.
+      const direct = optimize ? code.replace(`c.system(${d.mnemonic}, `, 'S(c, ') : code;
+      parts.push(`c.rip = ${d.rip}; ${direct}`, 'break;');
       break;
     }
     if (s.kind === 'branch') {
@@ -148,7 +154,7 @@ return function block(c) {
 }
 
 /** Calls through which the CPU object reads or writes registers and flags. */
-const STATE_CALL = /c\.(helper|system|far|condition|lazyStatus)\(/;
+const STATE_CALL = /c\.(helper|system|far|condition|lazyStatus)\(|\bS\(c,/;
 
 /**
  * Keep the GPR halves and the lazy-flag record in JS locals inside the block (V8 keeps them in
@@ -164,22 +170,26 @@ function localize(parts: string[]): { parts: string[]; declare: string; store: s
   }
   const r = [...regs].sort((a, b) => a - b), f = [...flags].sort((a, b) => a - b);
   const store = [...r.map((k) => `r[${k}] = r${k};`), ...f.map((k) => `F[${k}] = f${k};`)].join(' ');
+  const storeFlags = f.map((k) => `F[${k}] = f${k};`).join(' ');
   const load = [...r.map((k) => `r${k} = r[${k}];`), ...f.map((k) => `f${k} = F[${k}];`)].join(' ');
   const declare = [...r.map((k) => `let r${k} = r[${k}];`), ...f.map((k) => `let f${k} = F[${k}];`)].join(' ');
   const out = parts.map((p) => {
     // A part that calls into the CPU works on the arrays: store the locals before, reload after.
     // Parts are straight-line code; exits (break/continue/return) are parts of their own.
-    if (STATE_CALL.test(p)) return `${store} ${p} ${load}`;
     const q = p.replace(/\br\[(\d+)\]/g, 'r$1').replace(/\bF\[(\d+)\]/g, 'f$1');
+    // c.lazyStatus() only reads the lazy-flag record: store the flag locals before it, nothing after
+    // (INC/DEC take CF from it after a delivery or a helper).
+    if (STATE_CALL.test(p.replaceAll('c.lazyStatus(', ''))) return `${store} ${p} ${load}`;
+    if (p.includes('c.lazyStatus(')) return `${storeFlags} ${q.replace(/return;/g, `${store} return;`)}`;
     return q.replace(/return;/g, `${store} return;`);
   });
   return { parts: out, declare, store };
 }
 
 /** Compile generated source into the block function. */
-export function compileBlock(source: string, consts: DecodedInsn[]): (c: unknown) => void {
+export function compileBlock(source: string, consts: DecodedInsn[], system?: (c: never, d: DecodedInsn, a: number) => void): (c: unknown) => void {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('D', source)(consts) as (c: unknown) => void;
+  return new Function('D', 'S', source)(consts, system) as (c: unknown) => void;
 }
 
 export { condition };

@@ -5,7 +5,7 @@ import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
 import { deliverEvent } from '../../events/deliver';
 import { OTHER_EVENT } from '../../events/event';
 import { swapGsBase } from '../../events/fred';
-import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, linearBig, ramWords, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
+import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, ramWords, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import { PAGE_SIZE } from '../../memory/physical';
 import { AC, IF, TF } from '../flags';
@@ -14,6 +14,7 @@ import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical, type Segment } from '
 import type { Helper } from './integer';
 import { readOp } from './operands';
 import { Mnemonic, type DecodedInsn } from '../decode';
+import { RETURN_ERETS, RETURN_ERETU } from '../../trace';
 
 const TWO32 = 4294967296;
 /** DR6.BS: a pending single-step trap (SDM Vol. 3B §18.2.3). */
@@ -35,30 +36,30 @@ function cs64(c: Cpu): boolean {
 
 /**
  * The five quadwords above the error code (RIP, CS word, RFLAGS, RSP, SS word) as halves, read before
- * anything changes (§4.2: the pops are speculative; a fault leaves RSP as it was). One scratch buffer.
+ * anything changes (§4.2: the pops are speculative; a fault leaves RSP as it was): `popFrame` returns
+ * their offset in `popped`, which is RAM itself as 32-bit words on the fast path, else POPPED.
  */
 const POPPED = new Int32Array(10);
+let popped: Int32Array<ArrayBufferLike> = POPPED;
 const RIP_LO = 0, RIP_HI = 1, CS_LO = 2, CS_HI = 3, FLAGS_LO = 4, FLAGS_HI = 5, RSP_LO = 6, RSP_HI = 7, SS_LO = 8;
 
-function popFrame(c: Cpu): Int32Array {
+function popFrame(c: Cpu): number {
   const m = c.m;
   const a = c.gprNumber(RSP) + 8; // skip the error code
   // SS word bits 63:32 are informational: ERETx never read them (§3.5). Fast path: the 36 bytes lie in
-  // one page the TLB already grants a read of (the test of Mmu.rd32); else nine MMU reads.
+  // one page the TLB already grants a read of (the test of Mmu.rd32), 4-byte aligned; else nine MMU reads.
   const v = Math.floor(a / PAGE_SIZE), i = v & (m.tag.length - 1), o = a - v * PAGE_SIZE;
   if (m.tag[i] === v && (m.perm[i] & m.rNeed) !== 0 && o <= PAGE_SIZE - 36) {
     const p = m.frame[i] + o;
     const w = (p & 3) === 0 ? ramWords(m.bytes) : undefined;
-    if (w !== undefined) for (let k = 0, at = p >> 2; k < 9; k++) POPPED[k] = w[at + k];
-    else for (let k = 0; k < 9; k++) POPPED[k] = m.view.getInt32(p + 4 * k, true);
+    if (w !== undefined) {
+      popped = w;
+      return p >> 2;
+    }
+    for (let k = 0; k < 9; k++) POPPED[k] = m.view.getInt32(p + 4 * k, true);
   } else for (let k = 0; k < 9; k++) POPPED[k] = m.rd32(a + 4 * k);
-  return POPPED;
-}
-
-/** The RSP for a trace record (any 64-bit value after ERETS). */
-function traceRsp(c: Cpu): bigint {
-  const n = c.gprNumber(RSP);
-  return isCanonical(n) ? linearBig(n) : BigInt.asUintN(64, c.gpr(RSP));
+  popped = POPPED;
+  return 0;
 }
 
 function frameFault(what: string): CpuFault {
@@ -75,31 +76,32 @@ function finishReturn(c: Cpu, ssLo: number): void {
 export function erets(c: Cpu, _d: DecodedInsn): void {
   // FRED = 1 and CPL = 0 imply 64-bit mode; ERETS is a 64-bit-only encoding (Bochs decoder: IS64).
   if (!fredEnabled(c) || c.cpl !== 0 || !cs64(c)) throw new CpuFault(UD, undefined, undefined, 'ERETS needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
-  const f = popFrame(c);
-  const newRip = f[RIP_HI] * TWO32 + (f[RIP_LO] >>> 0);
+  const o = popFrame(c), f = popped;
+  const newRip = f[o + RIP_HI] * TWO32 + (f[o + RIP_LO] >>> 0);
   if (!isCanonical(newRip)) throw frameFault('ERETS: return RIP is not canonical');
   // CS word: bits 63:19 zero, 15:0 = current CS (SL and WFE free): mask 0xFFFFFFFF_FFF8FFFF.
-  if (f[CS_HI] !== 0 || ((f[CS_LO] & 0xfff8ffff) >>> 0) !== c.seg[CS].sel) throw frameFault('ERETS: CS word does not match the current CS (mask 0xFFFFFFFF_FFF8FFFF)');
+  if (f[o + CS_HI] !== 0 || ((f[o + CS_LO] & 0xfff8ffff) >>> 0) !== c.seg[CS].sel) throw frameFault('ERETS: CS word does not match the current CS (mask 0xFFFFFFFF_FFF8FFFF)');
   // RFLAGS: bit 1 set; bits 3, 5, 15, VM (17), 63:22 clear: mask 0xFFFFFFFF_FFC2802A must give 2.
-  if (f[FLAGS_HI] !== 0 || ((f[FLAGS_LO] & 0xffc2802a) >>> 0) !== 2) throw frameFault('ERETS: RFLAGS image has reserved bits or VM set (mask 0xFFFFFFFF_FFC2802A)');
+  if (f[o + FLAGS_HI] !== 0 || ((f[o + FLAGS_LO] & 0xffc2802a) >>> 0) !== 2) throw frameFault('ERETS: RFLAGS image has reserved bits or VM set (mask 0xFFFFFFFF_FFC2802A)');
   // SS word bits 31:0: 15:0 = current SS, 31:19 zero (STI, swevent, NMI free); bits 63:32 not checked.
-  if (((f[SS_LO] & 0xfff8ffff) >>> 0) !== c.seg[SS].sel) throw frameFault('ERETS: SS word does not match the current SS (mask 0xFFF8FFFF)');
+  if (((f[o + SS_LO] & 0xfff8ffff) >>> 0) !== c.seg[SS].sel) throw frameFault('ERETS: SS word does not match the current SS (mask 0xFFF8FFFF)');
 
   const csl = currentStackLevel(c);
-  const newCsl = Math.min(csl, (f[CS_LO] >>> 16) & 3); // ERETS never raises the stack level
+  const newCsl = Math.min(csl, (f[o + CS_LO] >>> 16) & 3); // ERETS never raises the stack level
   const fromRip = c.rip;
   const oldFlags = c.flags;
   c.rip = newRip;
-  c.rflags = f[FLAGS_LO];
-  c.r[2 * RSP] = f[RSP_LO];
-  c.r[2 * RSP + 1] = f[RSP_HI];
-  setCurrentStackLevel(c, newCsl);
-  // STI bit: re-establish blocking by STI when the returned RFLAGS.IF = 1 (SDM ERETS). When ERETS itself
-  // ran in an STI shadow the run loop ends that shadow right after it: no new blocking then.
-  c.shadow = (f[SS_LO] & (1 << 16)) !== 0 && (c.flags & IF) !== 0;
-  finishReturn(c, f[SS_LO]);
+  c.rflags = f[o + FLAGS_LO];
+  c.r[2 * RSP] = f[o + RSP_LO];
+  c.r[2 * RSP + 1] = f[o + RSP_HI];
+  if (newCsl !== csl) setCurrentStackLevel(c, newCsl);
+  // STI bit: re-establish blocking by STI (only that: MOV-SS blocking is never restored) when the
+  // returned RFLAGS.IF = 1 and there was no STI blocking before ERETS (SDM ERETS; §4.2). When ERETS
+  // itself ran in a shadow, the run loop ends the blocking that was in effect right after it.
+  if ((f[o + SS_LO] & (1 << 16)) !== 0 && (c.flags & IF) !== 0) c.blockingBySti = true;
+  finishReturn(c, f[o + SS_LO]);
   if ((oldFlags ^ c.flags) & AC) c.syncPrivilege(); // CPL stays 0; only RFLAGS.AC matters to the MMU
-  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'erets', fromRip: linearBig(fromRip), toCpl: 0, toRip: linearBig(newRip), toRsp: traceRsp(c), cslAfter: newCsl });
+  c.trace.return_(c.icount, RETURN_ERETS, fromRip, 0, newRip, f[o + RSP_LO], f[o + RSP_HI], newCsl);
 }
 
 /** CS and SS for ERETU's third path: descriptor loads with the checks of IRET to ring 3 (SDM IRET). */
@@ -122,15 +124,18 @@ function loadUserSegments(c: Cpu, csSel: number, ssSel: number): [Segment, Segme
 export function eretu(c: Cpu, _d: DecodedInsn): void {
   if (!fredEnabled(c) || !cs64(c) || c.cpl !== 0) throw new CpuFault(UD, undefined, undefined, 'ERETU needs CR4.FRED = 1 and CPL 0 in 64-bit mode');
   if (currentStackLevel(c) !== 0) throw frameFault(`ERETU at stack level ${currentStackLevel(c)} (must be 0)`);
-  const f = popFrame(c);
+  const o = popFrame(c), f = popped;
   // CS word: RPL 3 and bits 63:16 (SL, WFE included) zero: mask 0xFFFFFFFF_FFFF0003 must give 3.
-  if (f[CS_HI] !== 0 || (f[CS_LO] & 0xffff0003) !== 3) throw frameFault('ERETU: CS word must have RPL 3 and bits 63:16 clear (mask 0xFFFFFFFF_FFFF0003)');
+  if (f[o + CS_HI] !== 0 || (f[o + CS_LO] & 0xffff0003) !== 3) throw frameFault('ERETU: CS word must have RPL 3 and bits 63:16 clear (mask 0xFFFFFFFF_FFFF0003)');
   // RFLAGS: bit 1 set; bits 3, 5, IOPL (13:12), 15, VM (17), 63:22 clear: mask 0xFFFFFFFF_FFC2B02A must give 2.
-  if (f[FLAGS_HI] !== 0 || ((f[FLAGS_LO] & 0xffc2b02a) >>> 0) !== 2) throw frameFault('ERETU: RFLAGS image has IOPL, VM or reserved bits set (mask 0xFFFFFFFF_FFC2B02A)');
+  if (f[o + FLAGS_HI] !== 0 || ((f[o + FLAGS_LO] & 0xffc2b02a) >>> 0) !== 2) throw frameFault('ERETU: RFLAGS image has IOPL, VM or reserved bits set (mask 0xFFFFFFFF_FFC2B02A)');
   // SS word: RPL 3, bits 31:19 clear (mask 0xFFF80003 must give 3); the STI bit is ignored.
-  if ((f[SS_LO] & 0xfff80003) !== 3) throw frameFault('ERETU: SS word must have RPL 3 and bits 31:19 clear (mask 0xFFF80003)');
+  if ((f[o + SS_LO] & 0xfff80003) !== 3) throw frameFault('ERETU: SS word must have RPL 3 and bits 31:19 clear (mask 0xFFF80003)');
 
-  const csSel = f[CS_LO] & 0xffff, ssSel = f[SS_LO] & 0xffff, ssLo = f[SS_LO];
+  const csSel = f[o + CS_LO] & 0xffff, ssSel = f[o + SS_LO] & 0xffff, ssLo = f[o + SS_LO];
+  // Everything read from the frame before descriptor loads (which may set accessed bits in memory).
+  const ripLo = f[o + RIP_LO], ripHi = f[o + RIP_HI], flags = f[o + FLAGS_LO];
+  let rspLo = f[o + RSP_LO], rspHi = f[o + RSP_HI];
   // The fast paths compare all 16 selector bits with STAR[63:48] (+16 / +8), modulo 2^16 (SDM; Bochs
   // masks with 0x7FFF — docs/fred.md "Architecture notes").
   const base = (readFredMsr(c, FRED_MSR.STAR).hi >>> 16) & 0xffff;
@@ -144,13 +149,12 @@ export function eretu(c: Cpu, _d: DecodedInsn): void {
   } else {
     [cs, ss] = loadUserSegments(c, csSel, ssSel);
   }
-  let newRip: number, rspLo = f[RSP_LO], rspHi = f[RSP_HI];
-  const flags = f[FLAGS_LO];
+  let newRip: number;
   if (cs.attr & 0x2000) {
-    newRip = f[RIP_HI] * TWO32 + (f[RIP_LO] >>> 0);
+    newRip = ripHi * TWO32 + (ripLo >>> 0);
     if (!isCanonical(newRip)) throw frameFault('ERETU: return RIP is not canonical');
   } else {
-    newRip = f[RIP_LO] >>> 0;
+    newRip = ripLo >>> 0;
     if (newRip > cs.limit) throw frameFault('ERETU: return EIP beyond the CS limit');
     rspHi = 0;
   }
@@ -163,10 +167,10 @@ export function eretu(c: Cpu, _d: DecodedInsn): void {
   c.seg[SS] = ss;
   c.cpl = 3;
   swapGsBase(c);
-  c.shadow = false;
+  c.blockingBySti = c.blockingByMovSs = false; // the STI bit is ignored by ERETU (§4.3)
   finishReturn(c, ssLo);
   c.syncPrivilege();
-  c.trace.emit({ kind: 'return', icount: c.icount, instruction: 'eretu', fromRip: linearBig(fromRip), toCpl: 3, toRip: linearBig(newRip), toRsp: traceRsp(c), cslAfter: 0 });
+  c.trace.return_(c.icount, RETURN_ERETU, fromRip, 3, newRip, rspLo, rspHi, 0);
 }
 
 /**

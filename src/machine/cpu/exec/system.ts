@@ -52,7 +52,7 @@ function moveSpecial(c: Cpu, d: DecodedInsn, a: number): void {
   if (dst.kind === OperandKind.Cr || dst.kind === OperandKind.Dr || src?.kind === OperandKind.Cr || src?.kind === OperandKind.Dr) return movSpecial(c, d);
   if (dst.kind === OperandKind.Seg) {
     loadSegment(c, dst.reg, Number(readOp(c, d, 1, a, 2)));
-    if (dst.reg === SS) c.shadow = true;
+    if (dst.reg === SS) c.blockingByMovSs = true;
   } else {
     // MOV r/m, Sreg: a register destination gets the zero-extended selector, memory gets 16 bits.
     const size = dst.kind === OperandKind.Mem ? 2 : dst.size;
@@ -70,7 +70,7 @@ function pushPopSegment(c: Cpu, d: DecodedInsn): void {
     const sel = Number(c.m.readBig(rsp, size) & 0xffffn);
     loadSegment(c, reg, sel);
     c.setGprNumber(RSP, rsp + size);
-    if (reg === SS) c.shadow = true;
+    if (reg === SS) c.blockingByMovSs = true;
   }
   c.rip = d.next;
 }
@@ -98,7 +98,7 @@ function cliSti(c: Cpu, d: DecodedInsn): void {
   if (c.cpl > iopl(c)) throw new CpuFault(GP, 0, undefined, `${d.mnemonic === M.Cli ? 'CLI' : 'STI'} with CPL ${c.cpl} > IOPL ${iopl(c)}`);
   if (d.mnemonic === M.Cli) c.rflags = c.rflags & ~IF;
   else {
-    if (!(c.rflags & IF)) c.shadow = true; // STI blocks interrupts for one instruction (SDM STI)
+    if (!(c.rflags & IF)) c.blockingBySti = true; // STI blocks interrupts for one instruction (SDM STI)
     c.rflags = c.rflags | IF;
   }
   c.rip = d.next;
