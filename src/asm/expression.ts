@@ -87,8 +87,18 @@ function parseUnary(cur: Cursor, registers?: RegisterLookup): Expr {
 
 const MASK64 = (1n << 64n) - 1n;
 
-function numberNode(v: bigint, start: number, end: number): Expr {
-  return { k: 'num', v, start, end, val: { value: v, reloc: 0, unknown: false } };
+export function numberNode(v: bigint, start: number, end: number): Expr {
+  return { k: 'num', v, start, end, val: constantValue(v) };
+}
+
+/** Values of small constants are shared (they are immutable): most literals are small. */
+const SMALL_LOW = -256;
+const SMALL_HIGH = 4096;
+const SMALL_VALUES: readonly Value[] = Array.from({ length: SMALL_HIGH - SMALL_LOW }, (_, i): Value => ({ value: BigInt(i + SMALL_LOW), reloc: 0, unknown: false }));
+
+export function constantValue(v: bigint): Value {
+  if (v >= -256n && v < 4096n) return SMALL_VALUES[Number(v) - SMALL_LOW];
+  return { value: v, reloc: 0, unknown: false };
 }
 
 export function evaluate(e: Expr, ctx: EvalContext): Value {
