@@ -43,8 +43,8 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
     if (!isFixed(s)) continue;
     try {
       const values = s.ops.map((op) => operandValue(ctx, op));
-      const { form, ops } = choose(s, values);
-      s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
+      const c = choose(s, values, NOT_RIP_RELATIVE);
+      s.fixed = encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end);
       byOperands.set(s.ops, s.fixed);
     } catch {
       // Reported (with its position) by the emitting pass.
@@ -90,8 +90,8 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
   }
   // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
   if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
-  const { form, ops } = choose(s, values);
-  const size = encode(form, ops, { values, ripRelative: rip }, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
+  const c = choose(s, values, rip);
+  const size = encode(c.form, c.ops, c.resolved, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
   s.sizedWith = { values, size };
   if (final) s.layoutSize = size;
   return size;
@@ -150,8 +150,8 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
     if (!bytes) throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
     return bytes;
   }
-  const { form, ops } = choose(s, values);
-  return encode(form, ops, { values, ripRelative: rip }, s.prefixes, ctx.here, s.loc.start, s.loc.end);
+  const c = choose(s, values, rip);
+  return encode(c.form, c.ops, c.resolved, s.prefixes, ctx.here, s.loc.start, s.loc.end);
 }
 
 function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form, ops: readonly Operand[], r: Resolved): Uint8Array | undefined {
@@ -163,12 +163,25 @@ function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form,
   }
 }
 
+/** The form to encode and the operands in its order, with their values and rip-relative flags. */
+interface Choice {
+  readonly form: Form;
+  readonly ops: readonly Operand[];
+  readonly resolved: Resolved;
+}
+
 /** NASM's rules (mov immediate, xchg order, register size), else the generic selection. */
-function choose(s: InstructionStatement, values: readonly (Value | undefined)[]): { form: Form; ops: readonly Operand[] } {
+function choose(s: InstructionStatement, values: (Value | undefined)[], rip: boolean[]): Choice {
   const mov = nasmMovImmediate(s.mnemonic, s.forms, s.ops, values);
-  if (mov) return mov;
-  const ops = nasmXchg(s.mnemonic, s.ops) ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
-  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
+  if (mov) return { form: mov.form, ops: mov.ops, resolved: { values, ripRelative: rip } };
+  const xchg = nasmXchg(s.mnemonic, s.ops);
+  if (xchg && xchg[0] !== s.ops[0]) {
+    // The operands swap places: so do their values (`xchg rax, [rbx + 8]` is 87 /r with the memory operand first).
+    const swapped = { values: [values[1], values[0]], ripRelative: [rip[1], rip[0]] };
+    return { form: selectForm(s.mnemonic, s.forms, xchg, swapped.values, s.loc.start, s.loc.end), ops: xchg, resolved: swapped };
+  }
+  const ops = xchg ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
+  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops, resolved: { values, ripRelative: rip } };
 }
 
 function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | undefined)[]): boolean {
