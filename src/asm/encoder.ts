@@ -203,6 +203,46 @@ export function encode(form: Form, ops: readonly Operand[], resolved: Resolved, 
   }
 }
 
+/** Bytes of one encoding and where its immediate and displacement fields are (size 0: none). */
+export interface EncodingTemplate {
+  readonly bytes: Uint8Array;
+  readonly immediateOffset: number;
+  readonly immediateSize: number;
+  readonly displacementOffset: number;
+  readonly displacementSize: number;
+}
+
+/**
+ * Encodes an instruction without relative operands (at address 0) and reports where iced-x86 put its
+ * constants, so that the same form with other constants can be patched instead of encoded (see
+ * fixedEncoding.ts). Undefined when the instruction has two immediates (ENTER) or iced-x86 rejects it.
+ */
+export function encodeTemplate(form: Form, ops: readonly Operand[], resolved: Resolved, prefixes: Prefixes): EncodingTemplate | undefined {
+  const ins = build(form, ops, resolved, prefixes);
+  try {
+    encoder.encode(ins, 0n);
+    const offsets = encoder.getConstantOffsets();
+    const bytes = encoder.takeBuffer();
+    try {
+      if (offsets.hasImmediate2) return undefined;
+      return {
+        bytes,
+        immediateOffset: offsets.immediateOffset,
+        immediateSize: offsets.hasImmediate ? offsets.immediateSize : 0,
+        displacementOffset: offsets.displacementOffset,
+        displacementSize: offsets.hasDisplacement ? offsets.displacementSize : 0,
+      };
+    } finally {
+      offsets.free();
+    }
+  } catch {
+    encoder.takeBuffer();
+    return undefined;
+  } finally {
+    ins.free();
+  }
+}
+
 function cleanIcedMessage(message: string): string {
   if (message.includes("can't be used if there's a REX prefix")) return 'ah, bh, ch and dh cannot be used in an instruction that needs a REX prefix';
   if (message.includes('Branch distance is too far')) return 'branch target out of range';

@@ -3,6 +3,7 @@
 // layout. The assembler (assembler.ts) drives the passes and supplies the current address.
 import { Register } from './iced';
 import { encode, selectForm, type Resolved } from './encoder';
+import { encodeFixed } from './fixedEncoding';
 import { AsmError } from './errors';
 import type { Expr, Value } from './expression';
 import type { Form } from './forms';
@@ -43,8 +44,7 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
     if (!isFixed(s)) continue;
     try {
       const values = s.ops.map((op) => operandValue(ctx, op));
-      const c = choose(s, values, NOT_RIP_RELATIVE);
-      s.fixed = encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end);
+      s.fixed = encodeFixed(s, values, chooseFixed);
       byOperands.set(s.ops, s.fixed);
     } catch {
       // Reported (with its position) by the emitting pass.
@@ -161,6 +161,10 @@ function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form,
     if (error instanceof AsmError && error.message.includes('out of range')) return undefined;
     throw error;
   }
+}
+
+function chooseFixed(s: InstructionStatement, values: (Value | undefined)[]): Choice {
+  return choose(s, values, NOT_RIP_RELATIVE);
 }
 
 /** The form to encode and the operands in its order, with their values and rip-relative flags. */
