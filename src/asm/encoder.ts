@@ -167,8 +167,10 @@ export function displSize(op: MemOperand, v: Value | undefined, ripRelative: boo
   if (ripRelative || op.base === Register.None) return wide;
   if (!op.disp || !v) return needsDisp(op.base) ? 1 : 0;
   if (v.reloc) return wide;
-  if (v.value === 0n && !needsDisp(op.base)) return 0;
-  if (v.value >= -128n && v.value <= 127n) return 1;
+  // Number() keeps the order and these bounds are exact: no bigint comparisons.
+  const n = Number(v.value);
+  if (n === 0 && !needsDisp(op.base)) return 0;
+  if (n >= -128 && n <= 127) return 1;
   return wide;
 }
 

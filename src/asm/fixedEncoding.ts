@@ -21,7 +21,16 @@ interface Template extends EncodingTemplate {
   readonly memOperand: number;
 }
 
-const templates = new Map<string, Template | null>();
+/** Templates by shape: a hash of the shape's numbers, then the shapes with that hash (null: no template). */
+interface Entry {
+  readonly shape: Int32Array;
+  readonly template: Template | null;
+  readonly next: Entry | undefined;
+}
+const templates = new Map<number, Entry>();
+/** The shape of the instruction at hand (numbers, see shapeOf), and its length. */
+const shape = new Int32Array(4 + 4 * 11);
+let shapeLength = 0;
 /** Tests compare with templates off, and check that they are used at all. */
 let templatesOn = true;
 let templateUses = 0;
@@ -37,22 +46,32 @@ export function templateUseCount(): number {
 const formsIds = new WeakMap<readonly Form[], number>();
 let nextFormsId = 1;
 
-/** The bytes of a fixed instruction: from a template of its shape when there is one, else encoded. */
-export function encodeFixed(s: InstructionStatement, values: (Value | undefined)[], select: Selection): Uint8Array {
-  const key = templatesOn ? shapeKey(s, values) : undefined;
-  if (key !== undefined) {
-    const t = templates.get(key);
-    if (t) {
-      templateUses++;
-      return instantiate(t, values);
-    }
-    if (t === undefined) {
+/**
+ * A template and the constants to write into it: the bytes of one instruction without a Uint8Array of
+ * its own (the emitting pass writes them into the section).
+ */
+export interface FixedPatch {
+  readonly template: Template;
+  readonly imm: bigint;
+  readonly disp: bigint;
+}
+
+/** The bytes of a fixed instruction: a template of its shape and its constants when there is one, else encoded. */
+export function encodeFixed(s: InstructionStatement, values: (Value | undefined)[], select: Selection): Uint8Array | FixedPatch {
+  const hash = templatesOn ? shapeOf(s, values) : -1;
+  if (hash >= 0) {
+    let t = lookup(hash);
+    if (t) templateUses++;
+    else if (t === undefined) {
       const c = select(s, values);
-      const made = makeTemplate(s, c);
+      t = makeTemplate(s, c) ?? null;
       if (templates.size >= MAX_TEMPLATES) templates.clear();
-      templates.set(key, made ?? null);
-      if (made) return instantiate(made, values);
-      return encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end);
+      templates.set(hash, { shape: shape.slice(0, shapeLength), template: t, next: templates.get(hash) });
+      if (!t) return encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end);
+    }
+    if (t) {
+      if (!t.immediateSize && !t.displacementSize) return t.bytes;
+      return { template: t, imm: t.immediateSize ? values[t.immOperand]!.value : 0n, disp: t.displacementSize ? values[t.memOperand]?.value ?? 0n : 0n };
     }
   }
   const c = select(s, values);
@@ -81,49 +100,99 @@ function makeTemplate(s: InstructionStatement, c: ReturnType<Selection>): Templa
   return { ...encoded, immOperand, memOperand };
 }
 
-function instantiate(t: Template, values: readonly (Value | undefined)[]): Uint8Array {
-  if (!t.immediateSize && !t.displacementSize) return t.bytes;
-  const bytes = t.bytes.slice();
-  if (t.immediateSize) writeLittleEndian(bytes, t.immediateOffset, t.immediateSize, values[t.immOperand]!.value);
-  if (t.displacementSize) writeLittleEndian(bytes, t.displacementOffset, t.displacementSize, values[t.memOperand]?.value ?? 0n);
-  return bytes;
+/** Writes the instruction at `offset` of `target`. */
+function writePatched(p: FixedPatch, target: Uint8Array, offset: number): void {
+  const t = p.template;
+  const bytes = t.bytes;
+  for (let k = 0; k < bytes.length; k++) target[offset + k] = bytes[k];
+  if (t.immediateSize) writeLittleEndian(target, offset + t.immediateOffset, t.immediateSize, p.imm);
+  if (t.displacementSize) writeLittleEndian(target, offset + t.displacementOffset, t.displacementSize, p.disp);
+}
+
+/**
+ * The bytes of the fixed instructions that have no array of their own, one after the other in statement
+ * order: written once before layout, copied into the sections by the emitting pass (sequential reads;
+ * no object per instruction to keep).
+ */
+export class FixedBytes {
+  bytes = new Uint8Array(1 << 16);
+  length = 0;
+
+  /** Stores an instruction; returns its offset. */
+  add(p: FixedPatch): number {
+    const size = p.template.bytes.length;
+    if (this.length + size > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    const at = this.length;
+    writePatched(p, this.bytes, at);
+    this.length += size;
+    return at;
+  }
 }
 
 function writeLittleEndian(bytes: Uint8Array, offset: number, size: number, v: bigint): void {
-  let low = v >= -0x80000000n && v <= 0xffffffffn ? Number(v) >>> 0 : Number(BigInt.asUintN(32, v));
+  // Number(v) is exact for safe integers, and then `>>> 0` and the division give the two 32-bit halves.
+  const n = Number(v);
+  const safe = Number.isSafeInteger(n);
+  let low = safe ? n >>> 0 : Number(BigInt.asUintN(32, v));
   for (let i = 0; i < size && i < 4; i++, low >>>= 8) bytes[offset + i] = low & 0xff;
   if (size > 4) {
-    let high = Number(BigInt.asUintN(32, v >> 32n));
+    let high = safe ? Math.floor(n / 0x100000000) >>> 0 : Number(BigInt.asUintN(32, v >> 32n));
     for (let i = 4; i < size; i++, high >>>= 8) bytes[offset + i] = high & 0xff;
   }
 }
 
-/**
- * Everything the bytes depend on besides the constants' own field contents, or undefined when the
- * statement is outside the shapes handled here (then it is encoded as usual).
- */
-function shapeKey(s: InstructionStatement, values: readonly (Value | undefined)[]): string | undefined {
-  let id = formsIds.get(s.forms);
-  if (id === undefined) {
-    if (nextFormsId > 0xffff) return undefined;
-    formsIds.set(s.forms, (id = nextFormsId++));
+/** The template (null: none possible) for the shape in `shape`, undefined when not seen yet. */
+function lookup(hash: number): Template | null | undefined {
+  for (let e = templates.get(hash); e; e = e.next) {
+    if (e.shape.length !== shapeLength) continue;
+    let i = 0;
+    while (i < shapeLength && e.shape[i] === shape[i]) i++;
+    if (i === shapeLength) return e.template;
   }
-  let key = String.fromCharCode(id, (s.prefixes.lock ? 4 : 0) | s.prefixes.rep, s.operandSize);
-  for (let i = 0; i < s.ops.length; i++) {
+  return undefined;
+}
+
+/**
+ * Puts into `shape` everything the bytes depend on besides the constants' own field contents, and
+ * returns its hash; -1 when the statement is outside the shapes handled here (then it is encoded as usual).
+ */
+function shapeOf(s: InstructionStatement, values: readonly (Value | undefined)[]): number {
+  let id = formsIds.get(s.forms);
+  if (id === undefined) formsIds.set(s.forms, (id = nextFormsId++));
+  let n = 0;
+  shape[n++] = id;
+  shape[n++] = (s.prefixes.lock ? 4 : 0) | s.prefixes.rep;
+  shape[n++] = s.operandSize;
+  for (let i = 0; i < s.ops.length && i < 4; i++) {
     const op = s.ops[i];
     const v = values[i];
-    if (op.t === 'reg') key += String.fromCharCode(1, op.info.reg);
+    if (op.t === 'reg') (shape[n++] = 1), (shape[n++] = op.info.reg);
     else if (op.t === 'imm') {
-      if (!v || v.reloc || v.unknown || op.distance) return undefined;
-      key += String.fromCharCode(2, op.size, valueClass(v.value));
+      if (!v || v.reloc || v.unknown || op.distance) return -1;
+      (shape[n++] = 2), (shape[n++] = op.size), (shape[n++] = valueClass(v.value));
     } else {
-      if (v && (v.reloc || v.unknown)) return undefined;
-      const d = displSize(op, v, false);
-      const dispClass = v ? 1 + displacementClass(v.value) : 0;
-      key += String.fromCharCode(3, op.size, op.seg, op.base, op.index, op.scale, op.addressSize, op.far ? 1 : 0, op.rel === false ? 1 : 0, d, dispClass);
+      if (v && (v.reloc || v.unknown)) return -1;
+      shape[n++] = 3;
+      shape[n++] = op.size;
+      shape[n++] = op.seg;
+      shape[n++] = op.base;
+      shape[n++] = op.index;
+      shape[n++] = op.scale;
+      shape[n++] = op.addressSize;
+      shape[n++] = (op.far ? 1 : 0) | (op.rel === false ? 2 : 0);
+      shape[n++] = displSize(op, v, false);
+      shape[n++] = v ? 1 + displacementClass(v.value) : 0;
     }
   }
-  return key;
+  if (s.ops.length > 4) return -1;
+  shapeLength = n;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ shape[i], 0x01000193);
+  return h >>> 2; // a small integer (Smi): no heap number as a map key
 }
 
 /**
@@ -133,8 +202,9 @@ function shapeKey(s: InstructionStatement, values: readonly (Value | undefined)[
  * 32-bit number. Values are 64-bit two's complement.
  */
 export function valueClass(v: bigint): number {
-  if (v < -0x80000000n || v > 0xffffffffn) return 0;
+  // Number(v) keeps the order of values, and every bound below is exact: compare doubles, not bigints.
   const n = Number(v);
+  if (n < -0x80000000 || n > 0xffffffff) return 0;
   const s16 = ((n & 0xffff) ^ 0x8000) - 0x8000;
   const s32 = n | 0;
   let bits = 1 << 7; // fits 32 bits
@@ -151,5 +221,6 @@ export function valueClass(v: bigint): number {
 
 /** Whether a displacement fits a signed (bit 0) and an unsigned (bit 1) 32-bit field: iced-x86's checks. */
 function displacementClass(v: bigint): number {
-  return (v >= -0x80000000n && v < 0x80000000n ? 1 : 0) | (v >= 0n && v <= 0xffffffffn ? 2 : 0);
+  const n = Number(v);
+  return (n >= -0x80000000 && n < 0x80000000 ? 1 : 0) | (n >= 0 && n <= 0xffffffff ? 2 : 0);
 }

@@ -3,7 +3,7 @@
 // layout. The assembler (assembler.ts) drives the passes and supplies the current address.
 import { Register } from './iced';
 import { encode, selectForm, type Resolved } from './encoder';
-import { encodeFixed } from './fixedEncoding';
+import { FixedBytes, encodeFixed } from './fixedEncoding';
 import { AsmError } from './errors';
 import type { Expr, Value } from './expression';
 import type { Form } from './forms';
@@ -29,27 +29,32 @@ const BRANCH_SIZES = new Map<Form, number>();
 /** No operand of a fixed instruction is rip-relative (indexed by operand). */
 const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
-/** Instructions without symbols or relative operands are encoded once, before layout. */
-export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): void {
+/** Instructions without symbols or relative operands are encoded once, before layout (their bytes: `fixed`, or in the returned pool at `fixedAt`). */
+export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): FixedBytes {
+  const pool = new FixedBytes();
   // Statements of a repeated line share their operands (parser.ts), which decide the bytes by themselves
   // (the parser shares them only under equal text, %define generation, label scope and `default rel`).
-  const byOperands = new Map<readonly Operand[], Uint8Array>();
+  const byOperands = new Map<readonly Operand[], InstructionStatement>();
   for (const s of statements) {
     if (s.k !== 'instr' || s.times) continue;
     const shared = byOperands.get(s.ops);
     if (shared) {
-      s.fixed = shared;
+      s.fixed = shared.fixed;
+      s.fixedAt = shared.fixedAt;
       continue;
     }
     if (!isFixed(s)) continue;
     try {
       const values = s.ops.map((op) => operandValue(ctx, op));
-      s.fixed = encodeFixed(s, values, chooseFixed);
-      byOperands.set(s.ops, s.fixed);
+      const encoded = encodeFixed(s, values, chooseFixed);
+      if (encoded instanceof Uint8Array) s.fixed = encoded;
+      else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
+      byOperands.set(s.ops, s);
     } catch {
       // Reported (with its position) by the emitting pass.
     }
   }
+  return pool;
 }
 
 function operandValue(ctx: InstructionContext, op: Operand): Value | undefined {

@@ -8,7 +8,7 @@
 // compares both paths line by line).
 import { Register, RepPrefixKind } from './iced';
 import { AsmError } from './errors';
-import { numberNode, type Expr } from './expression';
+import { SMALL_LIMIT, numberNode, smallNumberNode, type Expr } from './expression';
 import { lookupForms, type Form } from './forms';
 import { DATA_UNITS, DIRECTIVES, PREFIXES, RES_UNITS } from './keywords';
 import { LexError, TokenKind, decimalValue, isIdentPart, isIdentStart, parseNumber, type Token } from './lexer';
@@ -342,6 +342,7 @@ export class LineScanner {
       else break;
     }
     this.pos = i;
+    if (plain && decimal < SMALL_LIMIT) return smallNumberNode(decimal, s, i);
     let value: bigint;
     if (plain && i - s <= 15) value = decimalValue(decimal);
     else {

@@ -98,7 +98,8 @@ class Parser {
   private currentSection = -1;
   private defaultRel = false;
   private includeDepth = 0;
-  private loc!: Loc;
+  /** The line being parsed (one object, updated per line: statements get their own Loc from at()). */
+  private readonly loc: { file: string; line: number; start: number; end: number; row: number } = { file: '', line: 0, start: 0, end: 0, row: 0 };
 
   constructor(private readonly options: ParseOptions) {}
 
@@ -113,7 +114,8 @@ class Parser {
       const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
       const row = this.rows.count;
       this.rows.add(file, i + 1, text);
-      this.loc = { file, line: i + 1, start: 0, end: text.length, row };
+      const l = this.loc;
+      (l.file = file), (l.line = i + 1), (l.end = text.length), (l.row = row);
       try {
         this.parseLine(text, file);
       } catch (error) {
@@ -240,13 +242,13 @@ class Parser {
       if (this.includeDepth >= MAX_INCLUDE_DEPTH) throw new AsmError(`%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, start, text.length);
       const content = this.options.readFile?.(path);
       if (content === undefined) throw new AsmError(`cannot read include file '${name}' (looked for ${path})`, t.start + restStart, t.end + restStart);
-      const saved = this.loc;
+      const saved = { ...this.loc };
       this.includeDepth++;
       try {
         this.parseFile(content, path);
       } finally {
         this.includeDepth--;
-        this.loc = saved;
+        Object.assign(this.loc, saved);
       }
       return;
     }
@@ -359,7 +361,7 @@ class Parser {
 
   private ensureSection(): void {
     if (this.currentSection >= 0) return;
-    this.switchSection('.text', {}, this.loc);
+    this.switchSection('.text', {}, this.at(0, this.loc.end));
   }
 
   private switchSection(name: string, attributes: SectionAttributes, loc: Loc): void {
@@ -556,7 +558,7 @@ class Parser {
 function instructionStatement(
   loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
 ): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
+  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
 }
 
 export function hasSymbol(e: Expr): boolean {
