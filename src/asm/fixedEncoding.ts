@@ -7,7 +7,7 @@
 // test/asm/fixedEncoding.test.ts compares it with the general encoding.
 import { encodeTemplate, displSize, encode, type EncodingTemplate, type Resolved } from './encoder';
 import type { Value } from './expression';
-import type { Form } from './forms';
+import { formsInfo, type Form } from './forms';
 import type { Operand } from './operands';
 import type { InstructionStatement } from './statements';
 
@@ -43,8 +43,6 @@ export function templateUseCount(): number {
   return templateUses;
 }
 
-const formsIds = new WeakMap<readonly Form[], number>();
-let nextFormsId = 1;
 
 /**
  * A template and the constants to write into it: the bytes of one instruction without a Uint8Array of
@@ -161,10 +159,8 @@ function lookup(hash: number): Template | null | undefined {
  * returns its hash; -1 when the statement is outside the shapes handled here (then it is encoded as usual).
  */
 function shapeOf(s: InstructionStatement, values: readonly (Value | undefined)[]): number {
-  let id = formsIds.get(s.forms);
-  if (id === undefined) formsIds.set(s.forms, (id = nextFormsId++));
   let n = 0;
-  shape[n++] = id;
+  shape[n++] = formsInfo(s.forms).id;
   shape[n++] = (s.prefixes.lock ? 4 : 0) | s.prefixes.rep;
   shape[n++] = s.operandSize;
   for (let i = 0; i < s.ops.length && i < 4; i++) {

@@ -143,7 +143,7 @@ class Parser {
     const seen = this.repeated.get(text);
     if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {
       const s = seen.statement;
-      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times));
+      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
       return;
     }
     const statementCount = this.statements.length;
@@ -557,8 +557,9 @@ class Parser {
 /** One object shape for every instruction statement (the layout loop stays monomorphic). */
 function instructionStatement(
   loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
+  original?: InstructionStatement,
 ): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
+  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
 }
 
 export function hasSymbol(e: Expr): boolean {

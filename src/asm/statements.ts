@@ -36,6 +36,9 @@ export interface InstructionStatement {
    *  template of the instruction, whose own bytes are at that offset of the run's FixedBytes pool. */
   fixed: Uint8Array | undefined;
   fixedAt: number;
+  /** The first statement of the same line text in the same context (parser.ts), whose operands and
+   *  fixed bytes this one shares; undefined for that first one. */
+  readonly original: InstructionStatement | undefined;
   /** Size of one repetition once layout knows it cannot change (-1 until then): later layout passes
    *  skip the statement. */
   layoutSize: number;
