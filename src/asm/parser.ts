@@ -143,7 +143,7 @@ class Parser {
     const seen = this.repeated.get(text);
     if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {
       const s = seen.statement;
-      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
+      this.statements.push(instructionStatement(this.loc, s.loc.start, s.loc.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
       return;
     }
     const statementCount = this.statements.length;
@@ -181,7 +181,7 @@ class Parser {
         this.ensureSection();
         const { lock, rep } = scanner;
         const prefixes = lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES;
-        this.statements.push(instructionStatement(this.at(scanner.start, text.length), found.name, found.forms, ops, prefixes, 0, undefined));
+        this.statements.push(instructionStatement(this.loc, scanner.start, text.length, found.name, found.forms, ops, prefixes, 0, undefined));
         return true;
       }
       case ScanResult.Data: {
@@ -500,7 +500,7 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times));
+    this.statements.push(instructionStatement(this.loc, start, cur.lineLength, found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times));
   }
 
   private operand(cur: Cursor): Operand {
@@ -554,12 +554,21 @@ class Parser {
   }
 }
 
-/** One object shape for every instruction statement (the layout loop stays monomorphic). */
+/**
+ * One object shape for every instruction statement (the layout loop stays monomorphic). The statement
+ * is its own Loc: one object fewer per instruction, the commonest statement.
+ */
 function instructionStatement(
-  loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
+  line: { readonly file: string; readonly line: number; readonly row: number }, start: number, end: number,
+  mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
   original?: InstructionStatement,
 ): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
+  const s = {
+    k: 'instr' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row,
+    mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined,
+  };
+  s.loc = s;
+  return s;
 }
 
 export function hasSymbol(e: Expr): boolean {

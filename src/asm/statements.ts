@@ -22,7 +22,8 @@ export interface SectionAttributes {
   align?: number;
 }
 
-export interface InstructionStatement {
+/** Its own Loc (`loc` is the statement itself): one object fewer per instruction. */
+export interface InstructionStatement extends Loc {
   readonly k: 'instr';
   readonly loc: Loc;
   readonly mnemonic: string;
