@@ -4,6 +4,7 @@
 // are instructions.ts's. Errors are reported per statement and the run goes on.
 import { assemblerConstants } from '../arch/index';
 import { EmittedRecords } from './emitted';
+import type { FixedBytes } from './fixedEncoding';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
 import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
@@ -79,6 +80,7 @@ export class Assembler implements EvalContext, InstructionContext {
   private finalSizes: Int32Array = new Int32Array(0);
   private shift = 0;
   private readonly emitted = new EmittedRecords();
+  private fixedBytes: FixedBytes | undefined;
 
   constructor(source: string, file: string, options: { readFile?: (path: string) => string | undefined; org?: bigint }) {
     const parsed = parseProgram(source, file, options);
@@ -91,7 +93,7 @@ export class Assembler implements EvalContext, InstructionContext {
   }
 
   run(): AssemblerOutput {
-    precomputeFixed(this, this.statements);
+    this.fixedBytes = precomputeFixed(this, this.statements);
     this.placeSections();
     let pass = 0;
     do {
@@ -159,14 +161,15 @@ export class Assembler implements EvalContext, InstructionContext {
   }
 
   /**
-   * A label that moves does not by itself need another pass: it moves because a size changed (which
-   * already asks for one). Once a pass changes no size, every value it used was final.
+   * An equ whose value changes needs another pass. (A label that moves does not by itself: it moves
+   * because a size changed, which already asks for one. Once a pass changes no size, every value it
+   * used was final.)
    */
-  private setSymbol(name: string, value: Value, label: boolean): void {
+  private setSymbol(name: string, value: Value): void {
     const sym = this.symbols.get(name);
     if (!sym) return;
     const old = sym.value;
-    if (!label && (!old || old.value !== value.value || old.unknown !== value.unknown || old.reloc !== value.reloc)) this.changed = true;
+    if (!old || old.value !== value.value || old.unknown !== value.unknown || old.reloc !== value.reloc) this.changed = true;
     sym.value = value;
   }
 
@@ -245,7 +248,8 @@ export class Assembler implements EvalContext, InstructionContext {
       }
       // Fast path for emitting: fixed bytes need no address and no evaluation.
       if (emit && sec && s.k === 'instr' && s.fixed && !s.times && offset + s.fixed.length <= MAX_SECTION_BYTES) {
-        this.place(s.loc, sec, offset, s.fixed.length, s.fixed);
+        if (s.fixedAt >= 0) this.place(s.loc, sec, offset, s.fixed.length, this.fixedBytes!.bytes, s.fixedAt);
+        else this.place(s.loc, sec, offset, s.fixed.length, s.fixed);
         continue;
       }
       this.hereSection = sec;
@@ -255,8 +259,8 @@ export class Assembler implements EvalContext, InstructionContext {
           case 'label': {
             const sym = this.symbols.get(s.name);
             if (sym?.loc !== s.loc) break; // a duplicate definition (reported once)
-            this.setSymbol(s.name, LABEL_VALUE, true);
-            (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
+            // Its value follows its section and offset (see lookup); moving needs no pass of its own (see setSymbol).
+            (sym.value = LABEL_VALUE), (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
             break;
           }
           case 'equ':
@@ -282,7 +286,7 @@ export class Assembler implements EvalContext, InstructionContext {
     if (!sym || sym.kind !== 'equ') return;
     sym.busy = true;
     try {
-      this.setSymbol(name, this.evaluate(expr), false);
+      this.setSymbol(name, this.evaluate(expr));
     } finally {
       sym.busy = false;
     }
@@ -348,28 +352,32 @@ export class Assembler implements EvalContext, InstructionContext {
     }
   }
 
-  /** Emitting pass: advances the section past a statement of `size` bytes at `start` and records them. */
-  private place(loc: Loc, sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined): void {
+  /**
+   * Emitting pass: advances the section past a statement of `size` bytes at `start` and records them:
+   * `bytes`, or with `from` ≥ 0 the `size` bytes of `bytes` from there (the FixedBytes pool).
+   */
+  private place(loc: Loc, sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined, from = -1): void {
     sec.offset += size;
     if (sec.offset > sec.size) sec.size = sec.offset;
-    if (bytes && bytes.length) {
-      if (sec.nobits) {
-        this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
-        bytes = undefined;
-      } else {
-        if (start + bytes.length > sec.bytes.length) {
-          // Grow on demand: reserved space that is never written costs no memory.
-          const grown = new Uint8Array(Math.max(start + bytes.length, sec.bytes.length * 2, 256));
-          grown.set(sec.bytes);
-          sec.bytes = grown;
-        }
-        sec.bytes.set(bytes, start);
-        if (start + bytes.length > sec.initEnd) sec.initEnd = start + bytes.length;
+    const count = !bytes ? 0 : from >= 0 ? size : bytes.length;
+    if (count && sec.nobits) this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
+    else if (count) {
+      if (start + count > sec.bytes.length) {
+        // Grow on demand: reserved space that is never written costs no memory.
+        const grown = new Uint8Array(Math.max(start + count, sec.bytes.length * 2, 256));
+        grown.set(sec.bytes);
+        sec.bytes = grown;
       }
+      const source = bytes!;
+      if (count <= 16) {
+        // A loop beats set() for an instruction's few bytes.
+        const target = sec.bytes;
+        const first = from >= 0 ? from : 0;
+        for (let k = 0; k < count; k++) target[start + k] = source[first + k];
+      } else sec.bytes.set(from >= 0 ? source.subarray(from, from + count) : source, start);
+      if (start + count > sec.initEnd) sec.initEnd = start + count;
     }
-    if (size > 0) {
-      this.emitted.add(sec.index, start, size, loc.row, loc.start + 1, bytes !== undefined && bytes.length > 0);
-    }
+    if (size > 0) this.emitted.add(sec.index, start, size, loc.row, loc.start + 1, count > 0 && !sec.nobits);
   }
 
   private times(e: Expr | undefined): number {
@@ -384,7 +392,10 @@ export class Assembler implements EvalContext, InstructionContext {
   // --- instructions -------------------------------------------------------------------------------
 
   private emitInstruction(s: InstructionStatement, times: number): Uint8Array {
-    if (s.fixed) return times === 1 ? s.fixed : repeat(s.fixed, times);
+    if (s.fixed) {
+      const one = s.fixedAt >= 0 ? this.fixedBytes!.bytes.slice(s.fixedAt, s.fixedAt + s.fixed.length) : s.fixed;
+      return times === 1 ? one : repeat(one, times);
+    }
     const out: Uint8Array[] = [];
     const start = this.hereOffset;
     for (let i = 0; i < times; i++) {

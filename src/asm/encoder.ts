@@ -167,8 +167,10 @@ export function displSize(op: MemOperand, v: Value | undefined, ripRelative: boo
   if (ripRelative || op.base === Register.None) return wide;
   if (!op.disp || !v) return needsDisp(op.base) ? 1 : 0;
   if (v.reloc) return wide;
-  if (v.value === 0n && !needsDisp(op.base)) return 0;
-  if (v.value >= -128n && v.value <= 127n) return 1;
+  // Number() keeps the order and these bounds are exact: no bigint comparisons.
+  const n = Number(v.value);
+  if (n === 0 && !needsDisp(op.base)) return 0;
+  if (n >= -128 && n <= 127) return 1;
   return wide;
 }
 
@@ -198,6 +200,46 @@ export function encode(form: Form, ops: readonly Operand[], resolved: Resolved, 
     encoder.takeBuffer(); // a failed encode leaves partial bytes behind
     const message = error instanceof Error ? error.message : String(error);
     throw new AsmError(cleanIcedMessage(message), start, end);
+  } finally {
+    ins.free();
+  }
+}
+
+/** Bytes of one encoding and where its immediate and displacement fields are (size 0: none). */
+export interface EncodingTemplate {
+  readonly bytes: Uint8Array;
+  readonly immediateOffset: number;
+  readonly immediateSize: number;
+  readonly displacementOffset: number;
+  readonly displacementSize: number;
+}
+
+/**
+ * Encodes an instruction without relative operands (at address 0) and reports where iced-x86 put its
+ * constants, so that the same form with other constants can be patched instead of encoded (see
+ * fixedEncoding.ts). Undefined when the instruction has two immediates (ENTER) or iced-x86 rejects it.
+ */
+export function encodeTemplate(form: Form, ops: readonly Operand[], resolved: Resolved, prefixes: Prefixes): EncodingTemplate | undefined {
+  const ins = build(form, ops, resolved, prefixes);
+  try {
+    encoder.encode(ins, 0n);
+    const offsets = encoder.getConstantOffsets();
+    const bytes = encoder.takeBuffer();
+    try {
+      if (offsets.hasImmediate2) return undefined;
+      return {
+        bytes,
+        immediateOffset: offsets.immediateOffset,
+        immediateSize: offsets.hasImmediate ? offsets.immediateSize : 0,
+        displacementOffset: offsets.displacementOffset,
+        displacementSize: offsets.hasDisplacement ? offsets.displacementSize : 0,
+      };
+    } finally {
+      offsets.free();
+    }
+  } catch {
+    encoder.takeBuffer();
+    return undefined;
   } finally {
     ins.free();
   }

@@ -3,7 +3,7 @@
 // like NASM, the encoder never shrinks an immediate or displacement that depends on a label.
 import { AsmError } from './errors';
 import type { Cursor } from './cursor';
-import { TokenKind } from './lexer';
+import { TokenKind, decimalValue } from './lexer';
 
 export type Expr =
   | { readonly k: 'num'; readonly v: bigint; readonly start: number; readonly end: number; /** its Value, made once */ readonly val: Value }
@@ -87,9 +87,20 @@ function parseUnary(cur: Cursor, registers?: RegisterLookup): Expr {
 
 const MASK64 = (1n << 64n) - 1n;
 
-function numberNode(v: bigint, start: number, end: number): Expr {
+export function numberNode(v: bigint, start: number, end: number): Expr {
   return { k: 'num', v, start, end, val: { value: v, reloc: 0, unknown: false } };
 }
+
+/**
+ * The node of a small decimal literal (0 ≤ n < SMALL_LIMIT), built without bigint arithmetic: its bigint
+ * and Value are shared (both immutable), and most literals in real code are small.
+ */
+export function smallNumberNode(n: number, start: number, end: number): Expr {
+  return { k: 'num', v: SMALL_VALUES[n].value, start, end, val: SMALL_VALUES[n] };
+}
+
+export const SMALL_LIMIT = 4096;
+const SMALL_VALUES: readonly Value[] = Array.from({ length: SMALL_LIMIT }, (_, i): Value => ({ value: decimalValue(i), reloc: 0, unknown: false }));
 
 export function evaluate(e: Expr, ctx: EvalContext): Value {
   switch (e.k) {

@@ -161,6 +161,29 @@ export function lookupForms(mnemonic: string): { name: string; forms: readonly F
   return forms ? { name, forms } : undefined;
 }
 
+/** What the encoder asks about a form list (a mnemonic's, or one narrowed by an operand-size prefix). */
+export interface FormsInfo {
+  /** A small number naming the list (fixedEncoding.ts's template keys). */
+  readonly id: number;
+  /** The list has a relative branch form. */
+  readonly hasBranch: boolean;
+}
+const infos = new Map<readonly Form[], FormsInfo>();
+let nextInfoId = 1;
+const MAX_INFOS = 100_000;
+
+/** FormsInfo of a form list, made on first use (`mov` alone has dozens of forms). */
+export function formsInfo(forms: readonly Form[]): FormsInfo {
+  let info = infos.get(forms);
+  if (!info) {
+    // Narrowed lists are made per statement: do not keep them forever (ids are never reused).
+    if (infos.size >= MAX_INFOS) infos.clear();
+    info = { id: nextInfoId++, hasBranch: forms.some((f) => f.branch !== 0) };
+    infos.set(forms, info);
+  }
+  return info;
+}
+
 /** Every supported mnemonic (for tests, hovers and completion). */
 export function allMnemonics(): string[] {
   table ??= build();

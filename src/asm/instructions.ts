@@ -3,9 +3,10 @@
 // layout. The assembler (assembler.ts) drives the passes and supplies the current address.
 import { Register } from './iced';
 import { encode, selectForm, type Resolved } from './encoder';
+import { FixedBytes, encodeFixed } from './fixedEncoding';
 import { AsmError } from './errors';
 import type { Expr, Value } from './expression';
-import type { Form } from './forms';
+import { formsInfo, type Form } from './forms';
 import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
 import { hasSymbol } from './parser';
@@ -28,28 +29,30 @@ const BRANCH_SIZES = new Map<Form, number>();
 /** No operand of a fixed instruction is rip-relative (indexed by operand). */
 const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
-/** Instructions without symbols or relative operands are encoded once, before layout. */
-export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): void {
-  // Statements of a repeated line share their operands (parser.ts), which decide the bytes by themselves
-  // (the parser shares them only under equal text, %define generation, label scope and `default rel`).
-  const byOperands = new Map<readonly Operand[], Uint8Array>();
+/** Instructions without symbols or relative operands are encoded once, before layout (their bytes: `fixed`, or in the returned pool at `fixedAt`). */
+export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): FixedBytes {
+  const pool = new FixedBytes();
   for (const s of statements) {
     if (s.k !== 'instr' || s.times) continue;
-    const shared = byOperands.get(s.ops);
-    if (shared) {
-      s.fixed = shared;
+    // A repeated line shares its first statement's operands (parser.ts), which decide the bytes by
+    // themselves (shared only under equal text, %define generation, label scope and `default rel`).
+    const original = s.original;
+    if (original) {
+      s.fixed = original.fixed;
+      s.fixedAt = original.fixedAt;
       continue;
     }
     if (!isFixed(s)) continue;
     try {
       const values = s.ops.map((op) => operandValue(ctx, op));
-      const { form, ops } = choose(s, values);
-      s.fixed = encode(form, ops, { values, ripRelative: NOT_RIP_RELATIVE }, s.prefixes, 0n, s.loc.start, s.loc.end);
-      byOperands.set(s.ops, s.fixed);
+      const encoded = encodeFixed(s, values, chooseFixed);
+      if (encoded instanceof Uint8Array) s.fixed = encoded;
+      else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
     } catch {
       // Reported (with its position) by the emitting pass.
     }
   }
+  return pool;
 }
 
 function operandValue(ctx: InstructionContext, op: Operand): Value | undefined {
@@ -65,6 +68,8 @@ function isRipRelative(op: Operand): boolean {
   return op.rel === true;
 }
 
+const RIP_TARGET: Value = { value: 0n, reloc: 1, unknown: false };
+
 /** Layout: the size of one repetition, with placeholder values where only the value (not the size) is unknown. */
 export function instructionSize(ctx: InstructionContext, s: InstructionStatement): number {
   if (s.fixed) return s.fixed.length;
@@ -78,11 +83,14 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
   // Final when every operand value is known and address-dependent (then only its kind, not its value,
   // decides the size, and the kind of an expression does not change between passes).
   let final = true;
+  let anyRip = false;
   for (const op of s.ops) {
     let v = operandValue(ctx, op);
     const r = isRipRelative(op);
     // The size of an address-dependent operand does not depend on its value: keep cache keys stable.
-    if (r) v = { value: ctx.here, reloc: 1, unknown: false };
+    // A rip-relative one is always a disp32: sized as a target at address 0 encoded at 0, the same
+    // value in every pass (so later passes skip selection and encoding).
+    if (r) (v = RIP_TARGET), (anyRip = true);
     else if (v?.reloc) v = { value: 0n, reloc: v.reloc, unknown: v.unknown };
     if (v && (v.unknown || !v.reloc)) final = false;
     values.push(v);
@@ -90,8 +98,8 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
   }
   // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
   if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
-  const { form, ops } = choose(s, values);
-  const size = encode(form, ops, { values, ripRelative: rip }, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
+  const c = choose(s, values, rip);
+  const size = encode(c.form, c.ops, c.resolved, s.prefixes, anyRip ? 0n : ctx.here, s.loc.start, s.loc.end).length;
   s.sizedWith = { values, size };
   if (final) s.layoutSize = size;
   return size;
@@ -150,8 +158,8 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
     if (!bytes) throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
     return bytes;
   }
-  const { form, ops } = choose(s, values);
-  return encode(form, ops, { values, ripRelative: rip }, s.prefixes, ctx.here, s.loc.start, s.loc.end);
+  const c = choose(s, values, rip);
+  return encode(c.form, c.ops, c.resolved, s.prefixes, ctx.here, s.loc.start, s.loc.end);
 }
 
 function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form, ops: readonly Operand[], r: Resolved): Uint8Array | undefined {
@@ -163,12 +171,29 @@ function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form,
   }
 }
 
+function chooseFixed(s: InstructionStatement, values: (Value | undefined)[]): Choice {
+  return choose(s, values, NOT_RIP_RELATIVE);
+}
+
+/** The form to encode and the operands in its order, with their values and rip-relative flags. */
+interface Choice {
+  readonly form: Form;
+  readonly ops: readonly Operand[];
+  readonly resolved: Resolved;
+}
+
 /** NASM's rules (mov immediate, xchg order, register size), else the generic selection. */
-function choose(s: InstructionStatement, values: readonly (Value | undefined)[]): { form: Form; ops: readonly Operand[] } {
+function choose(s: InstructionStatement, values: (Value | undefined)[], rip: boolean[]): Choice {
   const mov = nasmMovImmediate(s.mnemonic, s.forms, s.ops, values);
-  if (mov) return mov;
-  const ops = nasmXchg(s.mnemonic, s.ops) ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
-  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops };
+  if (mov) return { form: mov.form, ops: mov.ops, resolved: { values, ripRelative: rip } };
+  const xchg = nasmXchg(s.mnemonic, s.ops);
+  if (xchg && xchg[0] !== s.ops[0]) {
+    // The operands swap places: so do their values (`xchg rax, [rbx + 8]` is 87 /r with the memory operand first).
+    const swapped = { values: [values[1], values[0]], ripRelative: [rip[1], rip[0]] };
+    return { form: selectForm(s.mnemonic, s.forms, xchg, swapped.values, s.loc.start, s.loc.end), ops: xchg, resolved: swapped };
+  }
+  const ops = xchg ?? nasmRegisterSize(s.mnemonic, s.ops) ?? s.ops;
+  return { form: selectForm(s.mnemonic, s.forms, ops, values, s.loc.start, s.loc.end), ops, resolved: { values, ripRelative: rip } };
 }
 
 function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | undefined)[]): boolean {
@@ -181,18 +206,9 @@ function sameValues(a: readonly (Value | undefined)[], b: readonly (Value | unde
   return true;
 }
 
-/** Whether a form list has a relative branch form (cached: `mov` alone has dozens of forms). */
-const HAS_BRANCH = new WeakMap<readonly Form[], boolean>();
-
-function hasBranchForm(forms: readonly Form[]): boolean {
-  let has = HAS_BRANCH.get(forms);
-  if (has === undefined) HAS_BRANCH.set(forms, (has = forms.some((f) => f.branch !== 0)));
-  return has;
-}
-
 function isFixed(s: InstructionStatement): boolean {
   for (const op of s.ops) {
-    if (op.t === 'imm' && (hasBranchForm(s.forms) || hasSymbol(op.expr))) return false;
+    if (op.t === 'imm' && (formsInfo(s.forms).hasBranch || hasSymbol(op.expr))) return false;
     if (op.t === 'mem' && (op.base === Register.RIP || op.rel || (op.disp && hasSymbol(op.disp)))) return false;
   }
   return true;

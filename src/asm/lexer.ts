@@ -42,6 +42,17 @@ export function isIdentStart(code: number): boolean {
   return code < 128 && IDENT_START[code] === 1;
 }
 
+export function isIdentPart(code: number): boolean {
+  return code < 128 && IDENT_PART[code] === 1;
+}
+
+/** A decimal literal's value, computed without a regex or a bigint parse (the common case). */
+export function decimalValue(decimal: number): bigint {
+  return decimal < SMALL_BIGINTS.length ? SMALL_BIGINTS[decimal] : BigInt(decimal);
+}
+/** Small numbers are interned: a bigint is a heap object, and most literals in real code are small. */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+
 /** Tokenizes `line` up to its comment. Throws LexError on a malformed token. */
 export function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
@@ -77,7 +88,7 @@ export function tokenize(line: string): Token[] {
         else break;
       }
       const text = line.slice(start, i);
-      const value = plain && i - start <= 15 ? BigInt(decimal) : parseNumber(text, start, i);
+      const value = plain && i - start <= 15 ? decimalValue(decimal) : parseNumber(text, start, i);
       tokens.push({ kind: TokenKind.Number, text, start, end: i, value, bytes: undefined });
       continue;
     }

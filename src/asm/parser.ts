@@ -5,9 +5,11 @@ import { AsmError } from './errors';
 import { Cursor } from './cursor';
 import { evaluateConstant, parseExpression, type Expr } from './expression';
 import { lookupForms, type Form } from './forms';
+import { LineScanner, ScanResult } from './lineScanner';
 import type { Prefixes } from './encoder';
 import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
+import { DATA_UNITS, DIRECTIVES, PREFIXES, RES_UNITS } from './keywords';
 import { isRegisterName } from './registers';
 import type { InstructionStatement, Loc, SectionAttributes, Statement } from './statements';
 import type { Diagnostic } from './types';
@@ -53,21 +55,6 @@ export interface ParsedProgram {
   readonly diagnostics: Diagnostic[];
 }
 
-const DATA_UNITS = new Map([['db', 1], ['dw', 2], ['dd', 4], ['dq', 8]]);
-const RES_UNITS = new Map([['resb', 1], ['resw', 2], ['resd', 4], ['resq', 8]]);
-const DIRECTIVES = new Set(['section', 'segment', 'org', 'bits', 'align', 'alignb', 'default', 'global', 'equ', 'times', 'use64', 'cpu', 'extern']);
-const PREFIX_LIST: Record<string, Partial<{ lock: boolean; rep: RepPrefixKind; operandSize: number }>> = {
-  lock: { lock: true },
-  rep: { rep: RepPrefixKind.Repe },
-  repe: { rep: RepPrefixKind.Repe },
-  repz: { rep: RepPrefixKind.Repe },
-  repne: { rep: RepPrefixKind.Repne },
-  repnz: { rep: RepPrefixKind.Repne },
-  o16: { operandSize: 16 },
-  o32: { operandSize: 32 },
-  o64: { operandSize: 64 },
-};
-const PREFIXES = new Map(Object.entries(PREFIX_LIST));
 const KEYWORDS = new Map<string, boolean>();
 /** Shared by every instruction without lock/rep (most of them): one object fewer per line. */
 const NO_PREFIXES: Prefixes = Object.freeze({ lock: false, rep: RepPrefixKind.None });
@@ -90,6 +77,8 @@ const MAX_DEFINE_DEPTH = 32;
 
 export interface ParseOptions {
   readonly readFile?: (path: string) => string | undefined;
+  /** Every line through the general path, without the scanner's fast path (for tests that compare them). */
+  readonly generalOnly?: boolean;
 }
 
 export function parseProgram(source: string, file: string, options: ParseOptions): ParsedProgram {
@@ -103,12 +92,14 @@ class Parser {
   private readonly diagnostics: Diagnostic[] = [];
   private readonly defines = new Map<string, Token[]>();
   private readonly repeated = new Map<string, RepeatedLine>();
+  private readonly scanner = new LineScanner(this.defines);
   private defineGeneration = 0;
   private globalLabel = '';
   private currentSection = -1;
   private defaultRel = false;
   private includeDepth = 0;
-  private loc!: Loc;
+  /** The line being parsed (one object, updated per line: statements get their own Loc from at()). */
+  private readonly loc: { file: string; line: number; start: number; end: number; row: number } = { file: '', line: 0, start: 0, end: 0, row: 0 };
 
   constructor(private readonly options: ParseOptions) {}
 
@@ -123,7 +114,8 @@ class Parser {
       const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
       const row = this.rows.count;
       this.rows.add(file, i + 1, text);
-      this.loc = { file, line: i + 1, start: 0, end: text.length, row };
+      const l = this.loc;
+      (l.file = file), (l.line = i + 1), (l.end = text.length), (l.row = row);
       try {
         this.parseLine(text, file);
       } catch (error) {
@@ -151,15 +143,59 @@ class Parser {
     const seen = this.repeated.get(text);
     if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {
       const s = seen.statement;
-      this.statements.push(instructionStatement(this.at(s.loc.start, s.loc.end), s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times));
+      this.statements.push(instructionStatement(this.loc, s.loc.start, s.loc.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
       return;
     }
     const statementCount = this.statements.length;
     const diagnosticCount = this.diagnostics.length;
-    this.parseTokens(text);
+    if (this.options.generalOnly || !this.scanned(text, i)) this.parseTokens(text);
     const s = this.statements[statementCount];
     if (this.statements.length === statementCount + 1 && s.k === 'instr' && this.diagnostics.length === diagnosticCount && this.repeated.size < MAX_REPEATED_LINES) {
       this.repeated.set(text, { generation: this.defineGeneration, scope, defaultRel: this.defaultRel, statement: s });
+    }
+  }
+
+  /** The fast path (lineScanner.ts): false when the line needs the general path (nothing committed then). */
+  private scanned(text: string, from: number): boolean {
+    const scanner = this.scanner;
+    scanner.syncDefines(this.defineGeneration);
+    switch (scanner.scan(text, from)) {
+      case ScanResult.Empty:
+        return true;
+      case ScanResult.Label: {
+        const raw = text.slice(scanner.labelStart, scanner.labelEnd);
+        // defineName's errors are the general path's.
+        if (isRegisterName(raw) || this.isKeyword(raw.toLowerCase()) || (raw.startsWith('.') && !raw.startsWith('..') && !this.globalLabel)) return false;
+        const name = this.qualify(raw);
+        if (!name.startsWith('.') && !raw.startsWith('.')) this.globalLabel = name;
+        this.ensureSection();
+        this.statements.push({ k: 'label', loc: this.at(scanner.labelStart, scanner.labelEnd), name });
+        return true;
+      }
+      case ScanResult.Instruction: {
+        const found = scanner.found!;
+        const ops = scanner.ops;
+        for (let k = 0; k < ops.length; k++) ops[k] = this.qualifyOperand(ops[k]);
+        // NASM: `imul r, imm` is `imul r, r, imm`.
+        if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
+        this.ensureSection();
+        const { lock, rep } = scanner;
+        const prefixes = lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES;
+        this.statements.push(instructionStatement(this.loc, scanner.start, text.length, found.name, found.forms, ops, prefixes, 0, undefined));
+        return true;
+      }
+      case ScanResult.Data: {
+        const items = scanner.items;
+        for (let k = 0; k < items.length; k++) {
+          const item = items[k];
+          if (!(item instanceof Uint8Array)) items[k] = this.qualifyExpr(item);
+        }
+        this.ensureSection();
+        this.statements.push({ k: 'data', loc: this.at(scanner.start, text.length), unit: scanner.dataUnit, items, times: undefined, size: 0, one: undefined });
+        return true;
+      }
+      default:
+        return false;
     }
   }
 
@@ -206,13 +242,13 @@ class Parser {
       if (this.includeDepth >= MAX_INCLUDE_DEPTH) throw new AsmError(`%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, start, text.length);
       const content = this.options.readFile?.(path);
       if (content === undefined) throw new AsmError(`cannot read include file '${name}' (looked for ${path})`, t.start + restStart, t.end + restStart);
-      const saved = this.loc;
+      const saved = { ...this.loc };
       this.includeDepth++;
       try {
         this.parseFile(content, path);
       } finally {
         this.includeDepth--;
-        this.loc = saved;
+        Object.assign(this.loc, saved);
       }
       return;
     }
@@ -325,7 +361,7 @@ class Parser {
 
   private ensureSection(): void {
     if (this.currentSection >= 0) return;
-    this.switchSection('.text', {}, this.loc);
+    this.switchSection('.text', {}, this.at(0, this.loc.end));
   }
 
   private switchSection(name: string, attributes: SectionAttributes, loc: Loc): void {
@@ -464,11 +500,15 @@ class Parser {
     }
     // NASM: `imul r, imm` is `imul r, r, imm`.
     if (found.name === 'imul' && ops.length === 2 && ops[0].t === 'reg' && ops[1].t === 'imm') ops.splice(1, 0, ops[0]);
-    this.statements.push(instructionStatement(this.at(start, cur.lineLength), found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times));
+    this.statements.push(instructionStatement(this.loc, start, cur.lineLength, found.name, forms, ops, lock || rep !== RepPrefixKind.None ? { lock, rep } : NO_PREFIXES, operandSize, times));
   }
 
   private operand(cur: Cursor): Operand {
-    const op = parseOperand(cur);
+    return this.qualifyOperand(parseOperand(cur));
+  }
+
+  /** Qualifies local labels and applies `default rel`. */
+  private qualifyOperand(op: Operand): Operand {
     if (op.t === 'imm') {
       const expr = this.qualifyExpr(op.expr);
       return expr === op.expr ? op : { ...op, expr };
@@ -514,11 +554,21 @@ class Parser {
   }
 }
 
-/** One object shape for every instruction statement (the layout loop stays monomorphic). */
+/**
+ * One object shape for every instruction statement (the layout loop stays monomorphic). The statement
+ * is its own Loc: one object fewer per instruction, the commonest statement.
+ */
 function instructionStatement(
-  loc: Loc, mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
+  line: { readonly file: string; readonly line: number; readonly row: number }, start: number, end: number,
+  mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
+  original?: InstructionStatement,
 ): InstructionStatement {
-  return { k: 'instr', loc, mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, layoutSize: -1, near: false, size: 0, sizedWith: undefined };
+  const s = {
+    k: 'instr' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row,
+    mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined,
+  };
+  s.loc = s;
+  return s;
 }
 
 export function hasSymbol(e: Expr): boolean {

@@ -39,6 +39,24 @@ for (let i = 0; i < 16; i++) {
 }
 add('rip', Register.RIP, 'rip', 8);
 
+/** Registers by their lower-cased name packed into a number (names have at most 4 characters). */
+const byKey = new Map<number, RegisterInfo>();
+for (const [name, info] of table) byKey.set(nameKey(name, 0, name.length), info);
+
+function nameKey(text: string, start: number, end: number): number {
+  let key = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    key = key * 128 + (c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return key;
+}
+
+/** The register named by `text[start..end)` (any case), or undefined: no slice of the line needed. */
+export function registerAt(text: string, start: number, end: number): RegisterInfo | undefined {
+  return end - start >= 2 && end - start <= 4 ? byKey.get(nameKey(text, start, end)) : undefined;
+}
+
 /** The register named `lowerName` (already lower-case), or undefined. */
 export function lookupRegister(lowerName: string): RegisterInfo | undefined {
   return table.get(lowerName);

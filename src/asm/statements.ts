@@ -22,7 +22,8 @@ export interface SectionAttributes {
   align?: number;
 }
 
-export interface InstructionStatement {
+/** Its own Loc (`loc` is the statement itself): one object fewer per instruction. */
+export interface InstructionStatement extends Loc {
   readonly k: 'instr';
   readonly loc: Loc;
   readonly mnemonic: string;
@@ -32,8 +33,13 @@ export interface InstructionStatement {
   /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
   readonly operandSize: number;
   readonly times: Expr | undefined;
-  /** Bytes known at parse time (no symbols, no relative operands). */
+  /** Bytes known before layout (no symbols, no relative operands). When `fixedAt` ≥ 0 they are the
+   *  template of the instruction, whose own bytes are at that offset of the run's FixedBytes pool. */
   fixed: Uint8Array | undefined;
+  fixedAt: number;
+  /** The first statement of the same line text in the same context (parser.ts), whose operands and
+   *  fixed bytes this one shares; undefined for that first one. */
+  readonly original: InstructionStatement | undefined;
   /** Size of one repetition once layout knows it cannot change (-1 until then): later layout passes
    *  skip the statement. */
   layoutSize: number;

@@ -21,7 +21,7 @@ const EXTRA: string[] = [
   'mov rax, 1', 'mov rcx, 0x12345678', 'mov rax, -1', 'mov rax, 0x80000000', 'mov rax, 0x123456789', 'mov r9, 7', 'mov eax, 1',
   'add rax, 1', 'add rax, 0x80', 'add eax, 0xffffffff', 'add ax, 1', 'add al, 1', 'push 5', 'push 0x1000',
   'imul rax, 5', 'imul rax, rbx, 1000', 'shl rax, 1', 'shl rax, 3', 'test eax, 1', 'test al, 1',
-  'xchg eax, eax', 'xchg rax, rax', 'xchg eax, ebx', 'xchg ebx, eax', 'xchg rcx, rax', 'xchg ecx, dword ptr [rax]',
+  'xchg eax, eax', 'xchg rax, rax', 'xchg eax, ebx', 'xchg ebx, eax', 'xchg rcx, rax', 'xchg ecx, dword ptr [rax]', 'xchg rcx, qword ptr [rbx + 0x10]', 'xchg r10b, byte ptr [r12 + rsi*4 - 0x200]',
   'int 3', 'int3', 'int 0x80', 'iret', 'iretd', 'iretq', 'sysret', 'sysretq', 'sysexit', 'sysexitq',
   'mov eax, dword ptr [rax*2]', 'mov eax, dword ptr [rax*4]', 'mov eax, dword ptr [rax*8 + 8]', 'mov eax, dword ptr [0x1000]',
   'mov rax, qword ptr [rbp]', 'mov rax, qword ptr [r13]', 'mov rax, qword ptr [rsp]', 'mov rax, qword ptr [r12]',

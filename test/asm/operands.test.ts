@@ -31,6 +31,13 @@ describe('operands', () => {
     expect(bytesOf('default rel\nmov eax, [abs 0x1000]')).toBe('8b042500100000');
   });
 
+  it('keeps the displacement of an xchg memory operand written second (it is encoded first)', () => {
+    // nasm 2.16.01: 48 87 43 08, and 48 87 05 rel32 / 87 04 25 abs32 for labels.
+    expect(bytesOf('xchg rax, [rbx + 8]')).toBe('48874308');
+    expect(bytesOf('xchg rax, [rel x]\nx:')).toBe('48870500000000');
+    expect(bytesOf('xchg eax, [x]\nx:', 0x1000n)).toBe('87042507100000');
+  });
+
   it('accepts segment overrides outside and inside the brackets', () => {
     expect(bytesOf('mov rax, fs:[rbx]')).toBe('64488b03');
     expect(bytesOf('mov rax, [gs:rbx]')).toBe('65488b03');
