@@ -391,11 +391,12 @@ export class Machine {
     const version = this.devices.apic.version;
     // Instructions may retire up to the device event or the limit (at least one).
     const end = Math.min(limit, this.nextDeviceEvent());
-    const mmu = this.mmu, translator = this.translator;
+    const mmu = this.mmu, translator = this.translator, apic = this.devices.apic;
     let quiet = false; // acceptEvents has nothing to take (asked once per chain, after the first block)
     let prev: Block | undefined; // the block before, whose chain link may name the next one
     for (let first = true; ; first = false) {
-      const budget = Math.max(end, c.icount + 1) - c.icount;
+      const icount = c.icount;
+      const budget = end > icount ? end - icount : 1;
       mmu.codeWritten = false;
       c.pendingDebug = 0; // FRED hook: debug-trap state of this instruction (exec/fred.ts, events/fred.ts)
       try {
@@ -421,7 +422,8 @@ export class Machine {
       // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
       if (c.pendingDebug > 0) return this.deliverDebug(c.pendingDebug, c.rip);
       if (first) quiet = this.eventsQuiet();
-      if (!quiet || !this.mayChain(end, version)) return;
+      // mayChain, with the checks that cost one load first
+      if (!quiet || c.icount >= end || apic.version !== version || !this.mayChain(end, version)) return;
     }
   }
 
