@@ -1,3 +1,5 @@
+import type { Machine, StopReason } from '../../machine/machine';
+
 // A benchmark measures one figure of ARCHITECTURE §8. Names carry their unit (`alu_mips`,
 // `asm_lines_per_s`) so `fred-lab bench --json` is self-describing.
 export interface BenchmarkResult {
@@ -25,4 +27,34 @@ export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
+}
+
+/**
+ * Rates per second of wall time and of process CPU time, medians over `runs` runs. `setUp` prepares a
+ * run outside the timed part and returns its body, which returns how many events it performed.
+ */
+export function timedRates(runs: number, setUp: () => () => number): { wall: number; cpu: number } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const body = setUp();
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    const count = body();
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(cpuStart);
+    wall.push((count / ms) * 1000);
+    cpu.push((count / (used.user + used.system)) * 1e6);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Run a machine to its end in chunks, clearing the trace's records between them (a long run measures events, not memory growth). */
+export function runInChunks(machine: Machine, chunk: number): StopReason {
+  let stop = machine.run(chunk);
+  while (stop.reason === 'instructionLimit') {
+    machine.trace.clear();
+    stop = machine.run(chunk);
+  }
+  return stop;
 }

@@ -6,7 +6,7 @@
 // subscribed (the debugger's case: every record becomes an object as it happens).
 import { assemble } from '../../asm/index';
 import { createMachine, type LoadableImage } from '../../machine/machine';
-import { median, type Benchmark } from './benchmark';
+import { runInChunks, timedRates, type Benchmark } from './benchmark';
 
 const RUNS = 5;
 const ROUNDS = 300_000;
@@ -75,25 +75,15 @@ user_loop:
 export function measureRoundTrips(source: string, rounds: number, listener = false): { wall: number; cpu: number } {
   const result = assemble(source.replace('ROUNDS', String(rounds)), { fileName: 'fred-bench.fred' });
   if (!result.ok) throw new Error(`FRED bench program: ${result.diagnostics.map((d) => d.message).join('; ')}`);
-  const samples: number[] = [];
-  const cpuSamples: number[] = [];
-  for (let k = 0; k < RUNS; k++) {
+  return timedRates(RUNS, () => {
     const machine = createMachine(result.image as unknown as LoadableImage, { memoryMiB: 8 });
     if (listener) machine.trace.subscribe(() => {});
-    const start = performance.now();
-    const cpuStart = process.cpuUsage();
-    let stop = machine.run(CHUNK);
-    while (stop.reason === 'instructionLimit') {
-      machine.trace.clear();
-      stop = machine.run(CHUNK);
-    }
-    const ms = performance.now() - start;
-    const cpu = process.cpuUsage(cpuStart);
-    if (stop.reason !== 'halted' || machine.getGpr(3) !== 0n) throw new Error(`FRED bench program stopped early: ${stop.message}`);
-    samples.push((rounds / ms) * 1000);
-    cpuSamples.push((rounds / (cpu.user + cpu.system)) * 1e6);
-  }
-  return { wall: median(samples), cpu: median(cpuSamples) };
+    return () => {
+      const stop = runInChunks(machine, CHUNK);
+      if (stop.reason !== 'halted' || machine.getGpr(3) !== 0n) throw new Error(`FRED bench program stopped early: ${stop.message}`);
+      return rounds;
+    };
+  });
 }
 
 export const fredBenchmark: Benchmark = {

@@ -7,7 +7,7 @@
 import { assemble } from '../../asm/index';
 import { createMachine, type LoadableImage } from '../../machine/machine';
 import { DEFAULT_VMX_POLICY } from '../../machine/vmx/policy';
-import { median, type Benchmark } from './benchmark';
+import { runInChunks, timedRates, type Benchmark } from './benchmark';
 
 const RUNS = 5;
 const ROUNDS = 200_000;
@@ -30,29 +30,19 @@ _start:
 export function measureExits(rounds: number): { wall: number; cpu: number } {
   const result = assemble(CPUID_LOOP.replace('ROUNDS', String(rounds)), { fileName: 'vmx-bench.fred' });
   if (!result.ok) throw new Error(`VMX bench program: ${result.diagnostics.map((d) => d.message).join('; ')}`);
-  const samples: number[] = [];
-  const cpuSamples: number[] = [];
-  for (let k = 0; k < RUNS; k++) {
+  return timedRates(RUNS, () => {
     const machine = createMachine(result.image as unknown as LoadableImage, { memoryMiB: 8, vmx: { ...DEFAULT_VMX_POLICY, ept: 'eager' } });
     const monitor = machine.vmx;
     if (!monitor) throw new Error('VMX bench: the machine did not start under the monitor');
     machine.trace.subscribe(() => {});
-    const exitsBefore = monitor.exitCount;
-    const start = performance.now();
-    const cpuStart = process.cpuUsage();
-    let stop = machine.run(CHUNK);
-    while (stop.reason === 'instructionLimit') {
-      machine.trace.records.length = 0;
-      stop = machine.run(CHUNK);
-    }
-    const ms = performance.now() - start;
-    const cpu = process.cpuUsage(cpuStart);
-    const exits = monitor.exitCount - exitsBefore;
-    if (stop.reason !== 'halted' || exits < rounds) throw new Error(`VMX bench program stopped early after ${exits} exits: ${stop.message}`);
-    samples.push((exits / ms) * 1000);
-    cpuSamples.push((exits / (cpu.user + cpu.system)) * 1e6);
-  }
-  return { wall: median(samples), cpu: median(cpuSamples) };
+    return () => {
+      const exitsBefore = monitor.exitCount;
+      const stop = runInChunks(machine, CHUNK);
+      const exits = monitor.exitCount - exitsBefore;
+      if (stop.reason !== 'halted' || exits < rounds) throw new Error(`VMX bench program stopped early after ${exits} exits: ${stop.message}`);
+      return exits;
+    };
+  });
 }
 
 export const vmxBenchmark: Benchmark = {
