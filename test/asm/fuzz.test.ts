@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index';
 import { generateAssemblerBenchSource } from '../../src/cli/bench/assemblerBench';
+import { rng } from './shapes';
 
 const SEED = 0x5eed;
 const INPUTS = 100_000;
@@ -14,18 +15,6 @@ const FRAGMENTS = [
   '0x1F', '1Fh', '0b101', '99999999999999999999', "'A'", '"str', '"ok"', '`\\x4`', 'byte', 'qword ptr', 'lock', 'rep', 'o64', '.local', 'label:',
   'user', 'start=', ';', '\t', 'erets', 'vmread', 'int', '3', '-128', '0', '1 / 0', 'short', 'near', 'far', 'default rel', 'bits 64', '\u00e9',
 ];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 describe('fuzz', () => {
   it(`never throws on ${INPUTS} random and mutated sources`, () => {

@@ -3,7 +3,8 @@
 // labels, data, and a share of invalid combinations. The fast paths are compared with the general paths
 // on them (lineScanner.test.ts, fixedEncoding.test.ts).
 
-function rng(seed: number): () => number {
+/** A xorshift32 generator: deterministic random 32-bit numbers from a seed (shared by the asm tests). */
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
