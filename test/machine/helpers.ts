@@ -51,6 +51,15 @@ export function runBoth(body: string, max = 1_000_000): Machine {
 }
 
 /**
+ * Guest code installing IDT gates through KERNEL_LIB's `set_gate`: one entry per gate, [vector,
+ * handler label, gate word] (0x8E00 = 64-bit interrupt gate, DPL 0, no IST; default).
+ */
+export function setGates(gates: readonly (readonly [vector: number, handler: string, gateWord?: number])[]): string {
+  return gates.map(([vector, handler, word = 0x8e00]) =>
+    `        mov     rdi, ${vector}\n        lea     rsi, [rel ${handler}]\n        mov     edx, 0x${word.toString(16).toUpperCase()}\n        call    set_gate`).join('\n');
+}
+
+/**
  * Kernel-side library appended to system tests: `set_gate` (RDI = vector, RSI = handler,
  * EDX = gate word: 0x8E00 interrupt gate | DPL << 13 | IST), `load_idt`, and `to_user`
  * (RSI = user RIP, RDX = user RSP: IRETQ to CS 0x33 / SS 0x2B with IF = 0).

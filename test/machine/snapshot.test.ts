@@ -1,15 +1,12 @@
 // Snapshots (src/machine/snapshot.ts): restore puts back registers, memory (copy-on-write epochs),
 // devices and the trace; replay from a snapshot reproduces the same trace (determinism).
 import { describe, expect, test } from 'vitest';
-import { KERNEL_LIB, assembleImage, machineFor } from './helpers';
+import { KERNEL_LIB, assembleImage, machineFor, setGates } from './helpers';
 import { createMachine } from '../../src/machine/machine';
 
 const PROGRAM = `
 _start:
-        mov     rdi, 0x20
-        lea     rsi, [rel irq]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[0x20, 'irq']])}
         call    load_idt
         mov     ecx, 0x80F
         mov     eax, 0x1FF

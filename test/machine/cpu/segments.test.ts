@@ -1,7 +1,7 @@
 // Segment and descriptor-table instructions (SDM Vol. 2: MOV Sreg, PUSH/POP Sreg, LGDT/SGDT/LIDT/
 // SIDT/LTR/STR/SLDT), #AC, NMI delivery and blocking, the MOV SS interrupt shadow.
 import { describe, expect, test } from 'vitest';
-import { KERNEL_LIB, machineFor } from '../helpers';
+import { KERNEL_LIB, machineFor, setGates } from '../helpers';
 import type { DeliveryRecord } from '../../../src/machine/trace';
 
 const RAX = 0, RBX = 3, RCX = 1, R8 = 8, R9 = 9, R10 = 10, R11 = 11;
@@ -9,18 +9,7 @@ const RAX = 0, RBX = 3, RCX = 1, R8 = 8, R9 = 9, R10 = 10, R11 = 11;
 function withHandlers(body: string, user = '', options?: Parameters<typeof machineFor>[1]) {
   const m = machineFor(`
 _start:
-        mov     rdi, 13
-        lea     rsi, [rel gp_handler]
-        mov     edx, 0x8E00
-        call    set_gate
-        mov     rdi, 11
-        lea     rsi, [rel np_handler]
-        mov     edx, 0x8E00
-        call    set_gate
-        mov     rdi, 17
-        lea     rsi, [rel ac_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[13, 'gp_handler'], [11, 'np_handler'], [17, 'ac_handler']])}
         call    load_idt
 ${body}
         hlt
@@ -160,10 +149,7 @@ describe('NMI and the interrupt shadow', () => {
   test('a self-NMI through the ICR is delivered as type 2; NMIs stay blocked until IRETQ', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 2
-        lea     rsi, [rel nmi]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[2, 'nmi']])}
         call    load_idt
         call    send_nmi
         mov     r10, r8                 ; NMIs taken so far
@@ -190,10 +176,7 @@ ${KERNEL_LIB}`);
   test('an interrupt is held for one instruction after STI', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 0x30
-        lea     rsi, [rel irq]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[0x30, 'irq']])}
         call    load_idt
         mov     ecx, 0x80F
         mov     eax, 0x1FF

@@ -2,7 +2,7 @@
 // records, CR writes with checks, CPUID, deterministic RDTSC, port I/O permission, SWAPGS,
 // RD/WRFSBASE, compatibility mode, HLT with interrupts, single-step and debug-register breakpoints.
 import { describe, expect, test } from 'vitest';
-import { KERNEL_LIB, machineFor, runBoth } from '../helpers';
+import { KERNEL_LIB, machineFor, runBoth, setGates } from '../helpers';
 import type { CrWriteRecord, DeliveryRecord, MsrWriteRecord, ReturnRecord } from '../../../src/machine/trace';
 import { VENDOR } from '../../../src/machine/cpu/exec/cpuid';
 
@@ -11,14 +11,7 @@ const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSI = 6, R8 = 8, R9 = 9, R10 = 10, R11
 function gpHandler(body: string, user = ''): ReturnType<typeof machineFor> {
   const m = machineFor(`
 _start:
-        mov     rdi, 13
-        lea     rsi, [rel gp_handler]
-        mov     edx, 0x8E00
-        call    set_gate
-        mov     rdi, 6
-        lea     rsi, [rel ud_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[13, 'gp_handler'], [6, 'ud_handler']])}
         call    load_idt
 ${body}
         hlt
@@ -177,10 +170,7 @@ user_code:
   test('HLT with IF = 1 waits for the scheduled interrupt; the handler runs; STI shadow', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 0x20
-        lea     rsi, [rel irq]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[0x20, 'irq']])}
         call    load_idt
         mov     ecx, 0x80F                ; x2APIC SVR: software enable
         mov     eax, 0x1FF
@@ -210,10 +200,7 @@ ${KERNEL_LIB}`, { interrupts: [{ vector: 0x20, every: 5000 }] });
 describe('debug features', () => {
   test('TF single-steps: #DB after each instruction with DR6.BS', () => {
     const m = gpHandler(`
-        mov     rdi, 1
-        lea     rsi, [rel db_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[1, 'db_handler']])}
         pushfq
         or      qword [rsp], 0x100
         popfq
@@ -235,10 +222,7 @@ db_handler:
   });
   test('DR0 execution breakpoint → #DB fault with B0, resumed with RF', () => {
     const m = gpHandler(`
-        mov     rdi, 1
-        lea     rsi, [rel db_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[1, 'db_handler']])}
         lea     rax, [rel target]
         mov     dr0, rax
         mov     rax, 1
@@ -258,10 +242,7 @@ db_handler:
   });
   test('DR1 write watchpoint → #DB trap after the store', () => {
     const m = gpHandler(`
-        mov     rdi, 1
-        lea     rsi, [rel db_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[1, 'db_handler']])}
         mov     rax, 0x5000
         mov     dr1, rax
         mov     rax, (1 << 2) | (1 << 20) | (3 << 22)  ; L1, R/W1 = write, LEN1 = 4 bytes
@@ -285,10 +266,7 @@ db_handler:
 describe('compatibility mode', () => {
   test('ring-3 code on the 32-bit code segment runs with 32-bit operands and stack', () => {
     const m = gpHandler(`
-        mov     rdi, 0x80
-        lea     rsi, [rel back]
-        mov     edx, 0xEE00
-        call    set_gate
+${setGates([[0x80, 'back', 0xEE00]])}
         push    0x2b
         push    user_stack
         push    0x2

@@ -2,7 +2,7 @@
 // RSP0 switch and IST stacks through the TSS, the frame, IF through interrupt gates, the #DF classes
 // and shutdown.
 import { describe, expect, test } from 'vitest';
-import { KERNEL_LIB, machineFor } from '../helpers';
+import { KERNEL_LIB, machineFor, setGates } from '../helpers';
 import type { DeliveryRecord, ReturnRecord } from '../../../src/machine/trace';
 import { deliverEvent } from '../../../src/machine/events/deliver';
 import { interruptEvent } from '../../../src/machine/events/event';
@@ -28,10 +28,7 @@ describe('IDT delivery', () => {
   test('#GP with error code: the frame holds RIP of the faulting instruction, CS, RFLAGS, RSP, SS', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 13
-        lea     rsi, [rel gp_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[13, 'gp_handler']])}
         call    load_idt
         mov     r10, rsp
 fault:  mov     ecx, 0x12345678         ; an MSR that does not exist
@@ -62,10 +59,8 @@ ${KERNEL_LIB}`);
   test('a PUSH with a non-canonical RSP raises #SS(0)', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 12
-        lea     rsi, [rel ss_handler]
-        mov     edx, 0x8E01             ; IST1: the faulting RSP is unusable
-        call    set_gate
+        ; vector 12: IST1: the faulting RSP is unusable
+${setGates([[12, 'ss_handler', 0x8E01]])}
         lea     rax, [rel ist_top]
         mov     [0x2000 + 36], rax
         call    load_idt
@@ -88,10 +83,7 @@ ist_top:
   test('INT3 is a trap (next RIP) and IRETQ returns; an interrupt gate clears IF', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 3
-        lea     rsi, [rel bp_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[3, 'bp_handler']])}
         call    load_idt
         sti
         int3
@@ -114,18 +106,9 @@ ${KERNEL_LIB}`);
   test('INT n from ring 3: DPL 3 gate, RSP0 from the TSS, IRETQ back to ring 3; DPL 0 gate → #GP', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 0x80
-        lea     rsi, [rel syscall_handler]
-        mov     edx, 0xEE00             ; DPL 3 interrupt gate
-        call    set_gate
-        mov     rdi, 0x81
-        lea     rsi, [rel syscall_handler]
-        mov     edx, 0x8E00             ; DPL 0: INT 0x81 from ring 3 faults
-        call    set_gate
-        mov     rdi, 13
-        lea     rsi, [rel gp_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+        ; vector 0x80: DPL 3 interrupt gate
+        ; vector 0x81: DPL 0: INT 0x81 from ring 3 faults
+${setGates([[0x80, 'syscall_handler', 0xEE00], [0x81, 'syscall_handler'], [13, 'gp_handler']])}
         call    load_idt
         lea     rsi, [rel user_code]
         lea     rdx, [rel user_stack_top]
@@ -164,10 +147,8 @@ user_stack_top:
 _start:
         lea     rax, [rel ist_top]
         mov     [0x2000 + 36 + 8], rax  ; TSS.IST2
-        mov     rdi, 3
-        lea     rsi, [rel bp_handler]
-        mov     edx, 0x8E02             ; IST 2
-        call    set_gate
+        ; vector 3: IST 2
+${setGates([[3, 'bp_handler', 0x8E02]])}
         call    load_idt
         int3
         hlt
@@ -188,16 +169,11 @@ ist_top:
   test('#PF while delivering #GP (stack not mapped) becomes #DF; a #DF handler runs', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 8
-        lea     rsi, [rel df]
-        mov     edx, 0x8E01             ; #DF on IST1
-        call    set_gate
+        ; vector 8: #DF on IST1
+${setGates([[8, 'df', 0x8E01]])}
         lea     rax, [rel ist_top]
         mov     [0x2000 + 36], rax
-        mov     rdi, 13
-        lea     rsi, [rel df]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[13, 'df']])}
         call    load_idt
         mov     rsp, 0x7000000000           ; unmapped stack
         mov     ecx, 0x12345678
@@ -221,14 +197,7 @@ ist_top:
 describe('faults raised during IDT delivery and deliverEvent options', () => {
   const SOURCE = `
 _start:
-        mov     rdi, 13
-        lea     rsi, [rel gp_handler]
-        mov     edx, 0x8E00
-        call    set_gate
-        mov     rdi, 0x30
-        lea     rsi, [rel irq_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[13, 'gp_handler'], [0x30, 'irq_handler']])}
         call    load_idt
 ready:  hlt
 soft:   int     0x40                    ; no gate 0x40: #GP(0x40 * 8 + 2) while delivering INT 0x40

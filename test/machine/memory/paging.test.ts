@@ -2,7 +2,7 @@
 // reserved bits, accessed/dirty bits, 2 MiB and 1 GiB pages, and a TLB that keeps a stale translation
 // until INVLPG.
 import { describe, expect, test } from 'vitest';
-import { KERNEL_LIB, machineFor } from '../helpers';
+import { KERNEL_LIB, machineFor, setGates } from '../helpers';
 import { pteAddress } from '../../../src/machine/boot';
 
 const RAX = 0, RBX = 3, R8 = 8, R9 = 9, R10 = 10;
@@ -14,10 +14,7 @@ const PTE = pteAddress(MEMORY, PAGE);
 function withPfHandler(body: string, user = ''): ReturnType<typeof machineFor> {
   const m = machineFor(`
 _start:
-        mov     rdi, 14
-        lea     rsi, [rel pf_handler]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[14, 'pf_handler']])}
         call    load_idt
 ${body}
         hlt
@@ -164,10 +161,7 @@ describe('translation', () => {
   test('a non-canonical address raises #GP(0), not #PF', () => {
     const m = machineFor(`
 _start:
-        mov     rdi, 13
-        lea     rsi, [rel gp]
-        mov     edx, 0x8E00
-        call    set_gate
+${setGates([[13, 'gp']])}
         call    load_idt
         mov     rax, 0x0000800000000000
         mov     rbx, [rax]
