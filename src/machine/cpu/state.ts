@@ -108,15 +108,6 @@ export class CpuState {
     return this.blockingBySti || this.blockingByMovSs;
   }
 
-  /**
-   * false ends both blockings. true (for callers with one flag, such as a VMX guest-state view) is
-   * blocking by STI when RFLAGS.IF = 1, else by MOV SS; prefer setting the two fields.
-   */
-  set shadow(value: boolean) {
-    this.blockingBySti = value && (this.rflags & 0x200) !== 0;
-    this.blockingByMovSs = value && !this.blockingBySti;
-  }
-
   get cr0(): bigint {
     return this.cr0Value;
   }

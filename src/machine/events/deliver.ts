@@ -10,6 +10,7 @@ import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCE
 import { fredEnabled } from './fredState';
 import { deliverIdt } from './idt';
 import { EXIT, VmExit } from '../vmx/exitSignal';
+import type { DeliveringEvent } from '../vmx/reinjection';
 
 /** The processor shut down (triple fault); `reason` names the chain of events. */
 export class Shutdown {
@@ -39,7 +40,7 @@ function instructionRip(ev: MachineEvent): number {
 }
 
 /** The event being delivered as the VM-exit recording sees it (IDT-vectoring information). */
-function delivering(ev: MachineEvent, nested: boolean): { type: MachineEvent['type']; vector: number; errorCode?: number; instructionLength: number; nested: boolean; eventData: bigint } {
+function delivering(ev: MachineEvent, nested: boolean): DeliveringEvent {
   return { type: ev.type, vector: ev.vector, errorCode: ev.errorCode, instructionLength: ev.instructionLength, nested, eventData: ev.eventData };
 }
 

@@ -10,7 +10,7 @@ import { cpuidLeaf } from '../cpu/exec/cpuid';
 import { writeControlRegister } from '../cpu/exec/controlRegisters';
 import { emulateRdmsr, emulateWrmsr } from '../cpu/exec/msr';
 import { writeGprSized } from '../cpu/exec/operands';
-import { RF, TF } from '../cpu/flags';
+import { TF } from '../cpu/flags';
 import { fromLinear } from '../cpu/state';
 import { ACCESS_READ, walk } from '../memory/paging';
 import { PAGE_SIZE } from '../memory/physical';
@@ -68,11 +68,10 @@ export function skipInstruction(m: VmxMonitor, length: number): void {
   const c = m.cpu;
   c.rip += length;
   c.icount += 1;
-  c.shadow = false;
-  // RF as the machine's run loop treats it: cleared after an instruction when single-stepping.
-  // (`flags` holds TF and RF exactly; `rflags` would materialize the lazy status flags.)
+  c.blockingBySti = c.blockingByMovSs = false;
+  // RF needs nothing here: the run loop cleared it as the instruction started (SDM Vol. 3B §18.3.1.1).
+  // (`flags` holds TF exactly; `rflags` would materialize the lazy status flags.)
   if (c.flags & TF) {
-    c.flags &= ~RF;
     c.dr[6] = (c.dr[6]! & ~0x400fn) | 0x4000n | 0xffff0ff0n;
     m.queue.queueException({ vector: 1, payload: 0x4000n });
   }

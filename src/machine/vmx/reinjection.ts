@@ -9,7 +9,6 @@
 // ICEBP/INT1 (type 5) stays type 5 with trap semantics (A. Cooper, vmx-fred.md §1.14); with
 // `kvmV9Quirks` it becomes v9's type-3 #DB after skipping the instruction.
 import { decodeInterruptionInfo, encodeInterruptionInfo } from '../../arch/index';
-import type { EventType } from '../trace';
 import {
   EXT_INTERRUPT, HARDWARE_EXCEPTION, NMI, OTHER_EVENT, PRIVILEGED_SOFTWARE_EXCEPTION, SOFTWARE_EXCEPTION, SOFTWARE_INTERRUPT,
   usesInstructionLength, type QueuedEvent,
@@ -29,16 +28,11 @@ export interface VectoringFields {
   readonly originalEventData: bigint;
 }
 
-/** The event being delivered when the exit happened, as the CPU knows it. */
-export interface DeliveringEvent {
-  readonly type: EventType;
-  readonly vector: number;
-  readonly errorCode?: number;
-  readonly instructionLength: number;
-  /** Raised while delivering an earlier event (the CPU's nested-exception tracking). */
-  readonly nested: boolean;
-  readonly eventData: bigint;
-}
+/**
+ * The event being delivered when the exit happened, as the CPU knows it: the same fields as an event
+ * the monitor queues (type, vector, error code, instruction length, nested, event data).
+ */
+export type DeliveringEvent = QueuedEvent;
 
 /**
  * The IDT-vectoring fields a VM exit records while delivering `ev` (vmx-fred.md §1.5, §1.7, §3.9):

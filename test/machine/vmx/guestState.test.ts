@@ -99,11 +99,11 @@ describe('guest state from the booted machine (ARCHITECTURE §3)', () => {
   it('a single step pending across an interrupt shadow or HLT is saved as pending BS (SDM §28.3.4); the entry check accepts it', () => {
     const { m, vmcs } = bootVmcs();
     m.cpu.rflags = 0x302; // TF, IF
-    m.cpu.shadow = true;
+    m.cpu.blockingBySti = true; // STI with IF = 1
     saveGuestState(m.cpu, vmcs, 'exit');
     expect(vmcs.get('GUEST_PENDING_DBG_EXCEPTIONS')).toBe(0x4000n);
     expect(checkVmEntry(vmcs, vmxCapabilities())).toBeUndefined();
-    m.cpu.shadow = false;
+    m.cpu.blockingBySti = false;
     saveGuestState(m.cpu, vmcs, 'exit');
     expect(vmcs.get('GUEST_PENDING_DBG_EXCEPTIONS')).toBe(0n);
   });
