@@ -81,3 +81,37 @@ export function mixedShapeLines(count: number, seed: number): string[] {
   }
   return lines;
 }
+
+const FUZZ_FRAGMENTS = [
+  'mov', 'add', 'jmp', 'lea', 'db', 'dq', 'times', 'equ', 'section', 'org', 'align', 'resb', '%define', '%include', 'rax', 'eax', 'al',
+  'ah', 'r8b', 'cr0', 'dr7', 'fs', '[', ']', '[rel', '[rip', '+', '-', '*', '/', '//', '%', '<<', '>>', '~', '(', ')', ',', ':', '$', '$$',
+  '0x1F', '1Fh', '0b101', '99999999999999999999', "'A'", '"str', '"ok"', '`\\x4`', 'byte', 'qword ptr', 'lock', 'rep', 'o64', '.local', 'label:',
+  'user', 'start=', ';', '\t', 'erets', 'vmread', 'int', '3', '-128', '0', '1 / 0', 'short', 'near', 'far', 'default rel', 'bits 64', '\u00e9',
+];
+
+/**
+ * A fuzz input of `lines` lines (fuzz.test.ts, test/asm/outputHash.ts): each a mutated line of `valid`
+ * (a character deleted, doubled or replaced, or a fragment spliced in) or fragments glued together.
+ */
+export function fuzzSource(next: () => number, valid: readonly string[], lines: number): string {
+  const out: string[] = [];
+  for (let l = 0; l < lines; l++) {
+    if (next() % 2) {
+      let line = valid[next() % valid.length];
+      const at = line.length ? next() % line.length : 0;
+      switch (next() % 4) {
+        case 0: line = line.slice(0, at) + line.slice(at + 1); break;
+        case 1: line = line.slice(0, at) + line[at] + line.slice(at); break;
+        case 2: line = line.slice(0, at) + String.fromCharCode(32 + (next() % 95)) + line.slice(at + 1); break;
+        default: line = line.slice(0, at) + FUZZ_FRAGMENTS[next() % FUZZ_FRAGMENTS.length] + line.slice(at);
+      }
+      out.push(line);
+    } else {
+      const n = 1 + (next() % 6);
+      const parts: string[] = [];
+      for (let k = 0; k < n; k++) parts.push(FUZZ_FRAGMENTS[next() % FUZZ_FRAGMENTS.length]);
+      out.push(parts.join(next() % 2 ? ' ' : ''));
+    }
+  }
+  return out.join('\n');
+}
