@@ -160,6 +160,16 @@ export class Assembler implements EvalContext, InstructionContext {
     return undefined;
   }
 
+  /** See InstructionContext.labelDistance: lookup(e) − here for a label of the current section, as a number. */
+  labelDistance(e: Expr): number {
+    if (e.k !== 'sym') return NaN;
+    const sym = this.symbols.get(e.name);
+    if (!sym || !sym.value || !sym.section || sym.section !== this.hereSection || sym.section !== this.section) return NaN;
+    // lookup's estimate for a label not reached yet in this pass.
+    const shift = sym.pass !== this.pass ? this.shift : 0;
+    return sym.offset! + shift - this.hereOffset;
+  }
+
   /**
    * An equ whose value changes needs another pass. (A label that moves does not by itself: it moves
    * because a size changed, which already asks for one. Once a pass changes no size, every value it

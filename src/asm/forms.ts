@@ -167,6 +167,9 @@ export interface FormsInfo {
   readonly id: number;
   /** The list has a relative branch form. */
   readonly hasBranch: boolean;
+  /** Its first rel8 and rel32 branch forms (instructions.ts branchForm). */
+  readonly shortBranch: Form | undefined;
+  readonly nearBranch: Form | undefined;
 }
 const infos = new Map<readonly Form[], FormsInfo>();
 let nextInfoId = 1;
@@ -178,7 +181,10 @@ export function formsInfo(forms: readonly Form[]): FormsInfo {
   if (!info) {
     // Narrowed lists are made per statement: do not keep them forever (ids are never reused).
     if (infos.size >= MAX_INFOS) infos.clear();
-    info = { id: nextInfoId++, hasBranch: forms.some((f) => f.branch !== 0) };
+    info = {
+      id: nextInfoId++, hasBranch: forms.some((f) => f.branch !== 0),
+      shortBranch: forms.find((f) => f.branch === 1), nearBranch: forms.find((f) => f.branch === 4),
+    };
     infos.set(forms, info);
   }
   return info;

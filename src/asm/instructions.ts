@@ -19,6 +19,11 @@ export interface InstructionContext {
   /** The emitting pass: undefined symbols are errors, branch forms no longer change. */
   readonly final: boolean;
   evaluate(e: Expr): Value;
+  /**
+   * When `e` is a label already placed in the current section: its address minus `here`, as a number
+   * (what evaluate(e).value − here is, without bigints: the section's base cancels). NaN otherwise.
+   */
+  labelDistance(e: Expr): number;
   /** A size changed in a way the current layout pass cannot see (a branch switched to rel32). */
   requestPass(): void;
 }
@@ -73,7 +78,13 @@ const RIP_TARGET: Value = { value: 0n, reloc: 1, unknown: false };
 /** Layout: the size of one repetition, with placeholder values where only the value (not the size) is unknown. */
 export function instructionSize(ctx: InstructionContext, s: InstructionStatement): number {
   if (s.fixed) return s.fixed.length;
-  const branch = s.ops.length === 1 ? branchForm(ctx, s, [operandValue(ctx, s.ops[0])]) : undefined;
+  let branch: ReturnType<typeof branchForm>;
+  if (s.ops.length === 1) {
+    // Most branches jump within their section: sized from the label's offset, no Value, no bigint.
+    const op = s.ops[0];
+    const fromHere = op.t === 'imm' ? ctx.labelDistance(op.expr) : NaN;
+    branch = fromHere === fromHere ? branchForm(ctx, s, PLACED_LABEL, fromHere) : branchForm(ctx, s, operandValue(ctx, op), NaN);
+  }
   if (branch) {
     if (branch.final) s.layoutSize = branch.size;
     return branch.size;
@@ -105,36 +116,48 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
   return size;
 }
 
-/** Jumps, calls and loops: the short form while the target is in range, else (sticky) the near form. */
-function branchForm(ctx: InstructionContext, s: InstructionStatement, values: (Value | undefined)[]): { form: Form; size: number; final: boolean } | undefined {
-  if (s.ops.length !== 1 || s.ops[0].t !== 'imm' || !values[0]) return undefined;
+/** The value of a label placed in the current section (instructionSize: known, an address). */
+const PLACED_LABEL: Value = Object.freeze({ value: 0n, reloc: 1, unknown: false });
+
+/**
+ * Jumps, calls and loops: the short form while the target is in range, else (sticky) the near form.
+ * The target is `fromHere` bytes from the instruction when that is a number (ctx.labelDistance), else `target`.
+ */
+function branchForm(ctx: InstructionContext, s: InstructionStatement, target: Value | undefined, fromHere: number): { form: Form; size: number; final: boolean } | undefined {
+  if (s.ops.length !== 1 || s.ops[0].t !== 'imm' || !target) return undefined;
   const op = s.ops[0];
-  const short = s.forms.find((f) => f.branch === 1);
-  const near = s.forms.find((f) => f.branch === 4);
+  const { shortBranch: short, nearBranch: near } = formsInfo(s.forms);
   if (!short && !near) return undefined;
-  const target = values[0]!;
-  const sizeOf = (form: Form): number => {
-    const plain = !s.prefixes.lock && !s.prefixes.rep;
-    const known = plain ? BRANCH_SIZES.get(form) : undefined;
-    if (known !== undefined) return known;
-    const n = encode(form, s.ops, { values: [{ value: ctx.here, reloc: 1, unknown: false }], ripRelative: [false] }, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
-    if (plain) BRANCH_SIZES.set(form, n);
-    return n;
-  };
   if (op.distance === 'short' && !short) throw new AsmError(`'${s.mnemonic}' has no short form`, op.start, op.end);
   if (op.distance === 'near' && !near) throw new AsmError(`'${s.mnemonic}' has no near form (rel8 only)`, op.start, op.end);
   // The near form is final (sticky); the short one only when written `short`.
-  if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: sizeOf(near), final: true };
-  const size = sizeOf(short!);
-  const distance = target.value - (ctx.here + BigInt(size));
-  if (!target.unknown && (distance < -128n || distance > 127n) && near && op.distance !== 'short') {
+  if (near && (op.distance === 'near' || s.near || !short)) return { form: near, size: branchSize(ctx, s, near), final: true };
+  const size = branchSize(ctx, s, short!);
+  const outOfRange = fromHere === fromHere
+    ? fromHere - size < -128 || fromHere - size > 127
+    : !target.unknown && outOfShortRange(target.value - (ctx.here + BigInt(size)));
+  if (outOfRange && near && op.distance !== 'short') {
     if (!ctx.final) {
       s.near = true;
       ctx.requestPass();
     }
-    return { form: near, size: sizeOf(near), final: !ctx.final };
+    return { form: near, size: branchSize(ctx, s, near), final: !ctx.final };
   }
   return { form: short!, size, final: op.distance === 'short' };
+}
+
+function outOfShortRange(distance: bigint): boolean {
+  return distance < -128n || distance > 127n;
+}
+
+/** Size of a branch form (it does not depend on the target): encoded once per form without prefixes. */
+function branchSize(ctx: InstructionContext, s: InstructionStatement, form: Form): number {
+  const plain = !s.prefixes.lock && !s.prefixes.rep;
+  const known = plain ? BRANCH_SIZES.get(form) : undefined;
+  if (known !== undefined) return known;
+  const n = encode(form, s.ops, { values: [{ value: ctx.here, reloc: 1, unknown: false }], ripRelative: [false] }, s.prefixes, ctx.here, s.loc.start, s.loc.end).length;
+  if (plain) BRANCH_SIZES.set(form, n);
+  return n;
 }
 
 export function encodeInstruction(ctx: InstructionContext, s: InstructionStatement, size: number): Uint8Array {
@@ -151,7 +174,7 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
     values.push(v);
     rip.push(r);
   }
-  const branch = branchForm(ctx, s, values);
+  const branch = branchForm(ctx, s, values[0], NaN);
   if (branch) {
     const target = values[0]!.value;
     const bytes = tryEncode(ctx, s, branch.form, s.ops, { values, ripRelative: rip });
