@@ -61,6 +61,9 @@ export class Assembler implements EvalContext, InstructionContext {
   private readonly statements: Statement[];
   private readonly rows: ListingRows;
   private readonly symbols = new Map<string, SymbolEntry>();
+  /** By statement index: the symbol a label statement defines (none for a duplicate), so that layout
+   *  passes need no name lookup per label. */
+  private labelEntries: (SymbolEntry | undefined)[] = [];
   private readonly sections: SectionState[];
   private origin: bigint;
   /** Offset of the current statement in its section; `here` is its address (computed only when used). */
@@ -125,7 +128,10 @@ export class Assembler implements EvalContext, InstructionContext {
   // --- symbols ------------------------------------------------------------------------------------
 
   private defineSymbols(): void {
-    for (const s of this.statements) {
+    const statements = this.statements;
+    this.labelEntries = new Array<SymbolEntry | undefined>(statements.length).fill(undefined);
+    for (let i = 0; i < statements.length; i++) {
+      const s = statements[i];
       if (s.k !== 'label' && s.k !== 'equ') continue;
       if (assemblerConstants.has(s.name)) {
         this.report('error', `'${s.name}' is a built-in constant (${hex(assemblerConstants.get(s.name)!)}) and cannot be redefined`, s.loc);
@@ -136,7 +142,9 @@ export class Assembler implements EvalContext, InstructionContext {
         this.report('error', `'${s.name}' is already defined at ${previous.loc.file}:${previous.loc.line}`, s.loc);
         continue;
       }
-      this.symbols.set(s.name, { kind: s.k, loc: s.loc, value: undefined, busy: false });
+      const entry: SymbolEntry = { kind: s.k, loc: s.loc, value: undefined, busy: false };
+      this.symbols.set(s.name, entry);
+      if (s.k === 'label') this.labelEntries[i] = entry;
     }
   }
 
@@ -267,8 +275,8 @@ export class Assembler implements EvalContext, InstructionContext {
       try {
         switch (s.k) {
           case 'label': {
-            const sym = this.symbols.get(s.name);
-            if (sym?.loc !== s.loc) break; // a duplicate definition (reported once)
+            const sym = this.labelEntries[i];
+            if (!sym) break; // a duplicate definition (reported once)
             // Its value follows its section and offset (see lookup); moving needs no pass of its own (see setSymbol).
             (sym.value = LABEL_VALUE), (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
             break;

@@ -279,7 +279,8 @@ export class LineScanner {
       if (error instanceof AsmError) return undefined;
       throw error;
     }
-    return { t: 'mem', size, seg: Register.None, ...address, rel, far: false, start, end };
+    const a = address;
+    return { t: 'mem', size, seg: Register.None, base: a.base, index: a.index, scale: a.scale, disp: a.disp, rel, addressSize: a.addressSize, far: false, start, end };
   }
 
   /** An expression of `+`, `-` (binary and unary) and `*` over numbers, character constants and symbols

@@ -5,7 +5,7 @@ import { AsmError } from './errors';
 import type { Cursor } from './cursor';
 import { parseExpression, evaluateConstant, type Expr } from './expression';
 import { TokenKind } from './lexer';
-import { lookupRegister, type RegisterInfo } from './registers';
+import { lookupRegister, registerInfo, type RegisterInfo } from './registers';
 
 export const SIZE_KEYWORDS: ReadonlyMap<string, number> = new Map([
   ['byte', 1], ['word', 2], ['dword', 4], ['fword', 6], ['qword', 8], ['tword', 10], ['oword', 16], ['xmmword', 16],
@@ -122,8 +122,8 @@ function parseMemory(cur: Cursor, size: number, outerSeg: Register, far: boolean
   }
   const expr = parseExpression(cur, registerLookup);
   const close = cur.expect(']');
-  const address = splitAddress(expr);
-  return { t: 'mem', size, seg, ...address, rel, far, start, end: close.end };
+  const a = splitAddress(expr);
+  return { t: 'mem', size, seg, base: a.base, index: a.index, scale: a.scale, disp: a.disp, rel, addressSize: a.addressSize, far, start, end: close.end };
 }
 
 interface Address {
@@ -134,72 +134,113 @@ interface Address {
   addressSize: number;
 }
 
+// splitAddress's scratch (it is never re-entered, and resets them first): the registers of the address
+// in order of appearance with their summed scales and first nodes, and the displacement terms. Parallel
+// arrays rather than an object per term and a closure per call: memory operands are common.
+const regs: Register[] = [];
+const scales: bigint[] = [];
+const regNodes: Expr[] = [];
+const dispTerms: Expr[] = [];
+const dispNegated: boolean[] = [];
+
+function addRegister(reg: Register, scale: bigint, node: Expr): void {
+  for (let i = 0; i < regs.length; i++) {
+    if (regs[i] === reg) {
+      scales[i] += scale;
+      return;
+    }
+  }
+  regs.push(reg);
+  scales.push(scale);
+  regNodes.push(node);
+}
+
+/** Collects the terms of `e` (negated when `negate`) into the scratch arrays. */
+function collectTerms(e: Expr, negate: boolean): void {
+  if (e.k === 'reg') {
+    if (negate) throw new AsmError('a register cannot be subtracted in an address', e.start, e.end);
+    addRegister(e.reg, 1n, e);
+  } else if (e.k === 'bin' && (e.op === '+' || e.op === '-')) {
+    collectTerms(e.a, negate);
+    collectTerms(e.b, e.op === '-' ? !negate : negate);
+  } else if (e.k === 'bin' && e.op === '*' && (e.a.k === 'reg' || e.b.k === 'reg')) {
+    const r = e.a.k === 'reg' ? e.a : (e.b as Extract<Expr, { k: 'reg' }>);
+    const s = e.a.k === 'reg' ? e.b : e.a;
+    if (hasRegister(s)) throw new AsmError('invalid effective address', e.start, e.end);
+    if (negate) throw new AsmError('a register cannot be subtracted in an address', e.start, e.end);
+    addRegister(r.reg, evaluateConstant(s), r);
+  } else if (hasRegister(e)) {
+    throw new AsmError('invalid effective address: registers can only be added or scaled by 1, 2, 4 or 8', e.start, e.end);
+  } else {
+    dispTerms.push(e);
+    dispNegated.push(negate);
+  }
+}
+
 /** Splits `[expr]` into base + index*scale + displacement (NASM rules, including `[rax*2]` → `[rax+rax]`). */
 export function splitAddress(expr: Expr): Address {
-  const regs: { reg: Register; scale: bigint; node: Expr }[] = [];
-  const disp: { e: Expr; negate: boolean }[] = [];
-  const walk = (e: Expr, negate: boolean): void => {
-    if (e.k === 'reg') {
-      if (negate) throw new AsmError('a register cannot be subtracted in an address', e.start, e.end);
-      const same = regs.find((r) => r.reg === e.reg);
-      if (same) same.scale += 1n;
-      else regs.push({ reg: e.reg, scale: 1n, node: e });
-    } else if (e.k === 'bin' && (e.op === '+' || e.op === '-')) {
-      walk(e.a, negate);
-      walk(e.b, e.op === '-' ? !negate : negate);
-    } else if (e.k === 'bin' && e.op === '*' && (e.a.k === 'reg' || e.b.k === 'reg')) {
-      const [r, s] = e.a.k === 'reg' ? [e.a, e.b] : [e.b, e.a];
-      if (hasRegister(s)) throw new AsmError('invalid effective address', e.start, e.end);
-      if (negate) throw new AsmError('a register cannot be subtracted in an address', e.start, e.end);
-      const scale = evaluateConstant(s);
-      const same = regs.find((x) => x.reg === (r as { reg: Register }).reg);
-      if (same) same.scale += scale;
-      else regs.push({ reg: (r as { reg: Register }).reg, scale, node: r });
-    } else if (hasRegister(e)) {
-      throw new AsmError('invalid effective address: registers can only be added or scaled by 1, 2, 4 or 8', e.start, e.end);
-    } else disp.push({ e, negate });
-  };
-  walk(expr, false);
+  regs.length = 0;
+  scales.length = 0;
+  regNodes.length = 0;
+  dispTerms.length = 0;
+  dispNegated.length = 0;
+  collectTerms(expr, false);
   let dispExpr: Expr | undefined;
-  for (const d of disp) {
-    const term: Expr = d.negate ? { k: 'un', op: '-', a: d.e, start: d.e.start, end: d.e.end } : d.e;
+  for (let i = 0; i < dispTerms.length; i++) {
+    const e = dispTerms[i];
+    const term: Expr = dispNegated[i] ? { k: 'un', op: '-', a: e, start: e.start, end: e.end } : e;
     dispExpr = dispExpr ? { k: 'bin', op: '+', a: dispExpr, b: term, start: dispExpr.start, end: term.end } : term;
   }
-  const used = regs.filter((r) => r.scale !== 0n);
-  if (used.length > 2) throw new AsmError('too many registers in the address', used[2].node.start, used[2].node.end);
+  // The registers whose scales do not cancel out (`[rax + rbx - rbx]` is [rax]): at most two.
+  let first = -1;
+  let second = -1;
+  for (let i = 0; i < regs.length; i++) {
+    if (scales[i] === 0n) continue;
+    if (first < 0) first = i;
+    else if (second < 0) second = i;
+    else throw new AsmError('too many registers in the address', regNodes[i].start, regNodes[i].end);
+  }
+  let addressSize = 8;
+  let has32 = false;
+  let has64 = false;
+  for (const i of [first, second]) {
+    if (i < 0) continue;
+    const info = registerInfo(regs[i]);
+    if (!info || (info.cls !== 'gpr64' && info.cls !== 'gpr32' && info.cls !== 'rip')) {
+      const node = regNodes[i];
+      throw new AsmError(`register '${nameOf(node)}' cannot be used in an address`, node.start, node.end);
+    }
+    if (info.cls === 'gpr32') (addressSize = 4), (has32 = true);
+    else has64 = true;
+  }
   let base = Register.None;
   let index = Register.None;
   let scale = 1;
-  let addressSize = 8;
-  for (const r of used) {
-    const info = lookupRegister(nameOf(r.node));
-    if (!info || (info.cls !== 'gpr64' && info.cls !== 'gpr32' && info.cls !== 'rip')) {
-      throw new AsmError(`register '${nameOf(r.node)}' cannot be used in an address`, r.node.start, r.node.end);
-    }
-    if (info.cls === 'gpr32') addressSize = 4;
-  }
-  if (used.length === 2) {
-    const [a, b] = used;
-    if (a.scale !== 1n && b.scale !== 1n) throw new AsmError('only one register can be scaled', b.node.start, b.node.end);
-    const [bs, ix] = a.scale === 1n ? [a, b] : [b, a];
-    base = bs.reg;
-    index = ix.reg;
-    scale = Number(ix.scale);
-  } else if (used.length === 1) {
-    const r = used[0];
-    if (r.scale === 1n) base = r.reg;
-    else if (r.scale === 3n || r.scale === 5n || r.scale === 9n || r.scale === 2n) {
+  // The register whose scale is not 1, if any (the one an invalid scale is reported at).
+  let scaled = -1;
+  if (second >= 0) {
+    if (scales[first] !== 1n && scales[second] !== 1n) throw new AsmError('only one register can be scaled', regNodes[second].start, regNodes[second].end);
+    const [bs, ix] = scales[first] === 1n ? [first, second] : [second, first];
+    base = regs[bs];
+    index = regs[ix];
+    scale = Number(scales[ix]);
+    if (scales[ix] !== 1n) scaled = ix;
+  } else if (first >= 0) {
+    const r = scales[first];
+    if (r !== 1n) scaled = first;
+    if (r === 1n) base = regs[first];
+    else if (r === 3n || r === 5n || r === 9n || r === 2n) {
       // NASM turns [r*2] into [r+r] (shorter: no 32-bit displacement) and [r*3/5/9] into [r+r*2/4/8].
-      base = r.reg;
-      index = r.reg;
-      scale = Number(r.scale - 1n);
+      base = regs[first];
+      index = regs[first];
+      scale = Number(r - 1n);
     } else {
-      index = r.reg;
-      scale = Number(r.scale);
+      index = regs[first];
+      scale = Number(r);
     }
   }
-  if (![1, 2, 4, 8].includes(scale)) {
-    const node = used.find((r) => r.scale !== 1n)!.node;
+  if (scale !== 1 && scale !== 2 && scale !== 4 && scale !== 8) {
+    const node = regNodes[scaled];
     throw new AsmError(`invalid scale ${scale}: use 1, 2, 4 or 8`, node.start, node.end);
   }
   // RSP cannot be an index: swap `[rax + rsp]` to `[rsp + rax]`.
@@ -209,10 +250,7 @@ export function splitAddress(expr: Expr): Address {
   }
   if (base === Register.RIP && index !== Register.None) throw new AsmError('rip-relative addresses cannot have an index', expr.start, expr.end);
   if (index === Register.RIP) throw new AsmError('rip cannot be an index register', expr.start, expr.end);
-  const sizes = used.map((r) => lookupRegister(nameOf(r.node))!.cls);
-  if (sizes.includes('gpr32') && (sizes.includes('gpr64') || sizes.includes('rip'))) {
-    throw new AsmError('address registers must all be 64-bit (or all 32-bit)', expr.start, expr.end);
-  }
+  if (has32 && has64) throw new AsmError('address registers must all be 64-bit (or all 32-bit)', expr.start, expr.end);
   return { base, index, scale, disp: dispExpr, addressSize };
 }
 

@@ -138,7 +138,14 @@ class Parser {
   private parseLine(text: string, file: string): void {
     let i = 0;
     while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-    if (text.charCodeAt(i) === 37 /* % */) return this.preprocessorLine(text, file);
+    const first = text.charCodeAt(i);
+    if (first === 37 /* % */) return this.preprocessorLine(text, file);
+    // Blank and comment lines and `name:` alone are never repeated instructions: no lookup for them
+    // (a quarter of the bench's lines; the lookup is a hash and a compare over the line's text).
+    if (first !== first || first === 59 /* ; */ || text.charCodeAt(text.length - 1) === 58 /* : */) {
+      if (this.options.generalOnly || !this.scanned(text, i)) this.parseTokens(text);
+      return;
+    }
     const scope = text.includes('.') ? this.globalLabel : '';
     const seen = this.repeated.get(text);
     if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {

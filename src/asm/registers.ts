@@ -39,6 +39,15 @@ for (let i = 0; i < 16; i++) {
 }
 add('rip', Register.RIP, 'rip', 8);
 
+/** Registers by number (names of one register, such as r8b and r8l, have the same information). */
+const byRegister = new Map<Register, RegisterInfo>();
+for (const info of table.values()) byRegister.set(info.reg, info);
+
+/** The information of a register by its number, or undefined (not a register of this table). */
+export function registerInfo(reg: Register): RegisterInfo | undefined {
+  return byRegister.get(reg);
+}
+
 /** Registers by their lower-cased name packed into a number (names have at most 4 characters). */
 const byKey = new Map<number, RegisterInfo>();
 for (const [name, info] of table) byKey.set(nameKey(name, 0, name.length), info);
