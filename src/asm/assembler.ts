@@ -4,7 +4,7 @@
 // are instructions.ts's. Errors are reported per statement and the run goes on.
 import { assemblerConstants } from '../arch/index';
 import { EmittedRecords } from './emitted';
-import type { FixedBytes } from './fixedEncoding';
+import { writeLittleEndian, type FixedBytes } from './fixedEncoding';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
 import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
@@ -436,12 +436,13 @@ export class Assembler implements EvalContext, InstructionContext {
         continue;
       }
       const v = this.evaluate(item);
-      const bits = BigInt(unit * 8);
-      if (unit < 8 && (v.value < -(1n << (bits - 1n)) || v.value >= 1n << bits)) {
+      // Number() keeps the order, and the bounds (at most 2^32) are exact: no bigint arithmetic.
+      const n = Number(v.value);
+      if (unit < 8 && (n < -(2 ** (unit * 8 - 1)) || n >= 2 ** (unit * 8))) {
         throw new AsmError(`value ${hex(v.value)} does not fit in ${unit * 8} bits`, item.start, item.end);
       }
-      let x = BigInt.asUintN(unit * 8, v.value);
-      for (let i = 0; i < unit; i++, x >>= 8n) bytes[p++] = Number(x & 0xffn);
+      writeLittleEndian(bytes, p, unit, v.value);
+      p += unit;
     }
     for (let t = 1; t < times; t++) bytes.copyWithin(t * one, 0, one);
     return bytes;

@@ -131,7 +131,8 @@ export class FixedBytes {
   }
 }
 
-function writeLittleEndian(bytes: Uint8Array, offset: number, size: number, v: bigint): void {
+/** Writes the low `size` bytes (1–8) of the 64-bit two's-complement `v` at `offset`, little-endian. */
+export function writeLittleEndian(bytes: Uint8Array, offset: number, size: number, v: bigint): void {
   // Number(v) is exact for safe integers, and then `>>> 0` and the division give the two 32-bit halves.
   const n = Number(v);
   const safe = Number.isSafeInteger(n);

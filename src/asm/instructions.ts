@@ -34,6 +34,8 @@ const BRANCH_SIZES = new Map<Form, number>();
 /** No operand of a fixed instruction is rip-relative (indexed by operand). */
 const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
+const scratchValues: (Value | undefined)[] = [];
+
 /** Instructions without symbols or relative operands are encoded once, before layout (their bytes: `fixed`, or in the returned pool at `fixedAt`). */
 export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): FixedBytes {
   const pool = new FixedBytes();
@@ -49,7 +51,10 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
     }
     if (!isFixed(s)) continue;
     try {
-      const values = s.ops.map((op) => operandValue(ctx, op));
+      // One array for all: encodeFixed does not keep it.
+      const values = scratchValues;
+      values.length = 0;
+      for (let k = 0; k < s.ops.length; k++) values.push(operandValue(ctx, s.ops[k]));
       const encoded = encodeFixed(s, values, chooseFixed);
       if (encoded instanceof Uint8Array) s.fixed = encoded;
       else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));

@@ -61,16 +61,21 @@ const NO_PREFIXES: Prefixes = Object.freeze({ lock: false, rep: RepPrefixKind.No
 const MAX_INCLUDE_DEPTH = 32;
 
 /**
- * A source line that parsed to exactly one instruction (no label, no diagnostic), for reuse when the
- * same text comes again (`push rbp`, `ret`, `xor eax, eax` repeat throughout real programs). Valid while
- * the %define generation is unchanged and, if the text may name a local label (contains `.`), under the
- * same global label, and under the same `default rel`. Its operands are immutable and shared, as fixed encodings already are.
+ * Source lines that parsed to exactly one instruction (no label, no diagnostic), for reuse when the same
+ * text comes again (`push rbp`, `ret`, `xor eax, eax` repeat throughout real programs): by text, the
+ * first statement of that text. Valid while the %define generation and `default rel` are unchanged
+ * (both maps are emptied when either changes) and, for a text that may name a local label (contains
+ * `.`), under the same global label (`local` is emptied when it changes). The operands are immutable and
+ * shared, as fixed encodings already are. Statements rather than entry objects with the context: no
+ * object per distinct line.
  */
-interface RepeatedLine {
-  readonly generation: number;
-  readonly scope: string;
-  readonly defaultRel: boolean;
-  readonly statement: InstructionStatement;
+class RepeatedLines {
+  readonly global = new Map<string, InstructionStatement>();
+  readonly local = new Map<string, InstructionStatement>();
+  clear(): void {
+    this.global.clear();
+    this.local.clear();
+  }
 }
 const MAX_REPEATED_LINES = 100_000;
 const MAX_DEFINE_DEPTH = 32;
@@ -91,7 +96,7 @@ class Parser {
   private readonly rows = new ListingRows();
   private readonly diagnostics: Diagnostic[] = [];
   private readonly defines = new Map<string, Token[]>();
-  private readonly repeated = new Map<string, RepeatedLine>();
+  private readonly repeated = new RepeatedLines();
   private readonly scanner = new LineScanner(this.defines);
   private defineGeneration = 0;
   private globalLabel = '';
@@ -146,19 +151,18 @@ class Parser {
       if (this.options.generalOnly || !this.scanned(text, i)) this.parseTokens(text);
       return;
     }
-    const scope = text.includes('.') ? this.globalLabel : '';
-    const seen = this.repeated.get(text);
-    if (seen && seen.generation === this.defineGeneration && seen.scope === scope && seen.defaultRel === this.defaultRel) {
-      const s = seen.statement;
+    const repeated = text.includes('.') ? this.repeated.local : this.repeated.global;
+    const s = repeated.get(text);
+    if (s) {
       this.statements.push(instructionStatement(this.loc, s.loc.start, s.loc.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
       return;
     }
     const statementCount = this.statements.length;
     const diagnosticCount = this.diagnostics.length;
     if (this.options.generalOnly || !this.scanned(text, i)) this.parseTokens(text);
-    const s = this.statements[statementCount];
-    if (this.statements.length === statementCount + 1 && s.k === 'instr' && this.diagnostics.length === diagnosticCount && this.repeated.size < MAX_REPEATED_LINES) {
-      this.repeated.set(text, { generation: this.defineGeneration, scope, defaultRel: this.defaultRel, statement: s });
+    const parsed = this.statements[statementCount];
+    if (this.statements.length === statementCount + 1 && parsed.k === 'instr' && this.diagnostics.length === diagnosticCount && repeated.size < MAX_REPEATED_LINES) {
+      repeated.set(text, parsed);
     }
   }
 
@@ -174,7 +178,7 @@ class Parser {
         // defineName's errors are the general path's.
         if (isRegisterName(raw) || this.isKeyword(raw.toLowerCase()) || (raw.startsWith('.') && !raw.startsWith('..') && !this.globalLabel)) return false;
         const name = this.qualify(raw);
-        if (!name.startsWith('.') && !raw.startsWith('.')) this.globalLabel = name;
+        if (!name.startsWith('.') && !raw.startsWith('.')) this.setGlobalLabel(name);
         this.ensureSection();
         this.statements.push({ k: 'label', loc: this.at(scanner.labelStart, scanner.labelEnd), name });
         return true;
@@ -223,7 +227,10 @@ class Parser {
     const directive = m?.[1].toLowerCase() ?? '';
     const rest = m?.[2] ?? '';
     const restStart = text.length - rest.length;
-    if (directive === 'define' || directive === 'xdefine' || directive === 'assign' || directive === 'undef') this.defineGeneration++;
+    if (directive === 'define' || directive === 'xdefine' || directive === 'assign' || directive === 'undef') {
+      this.defineGeneration++;
+      this.repeated.clear();
+    }
     if (directive === 'define' || directive === 'xdefine' || directive === 'assign') {
       const tokens = tokenize(rest).map((t) => ({ ...t, start: t.start + restStart, end: t.end + restStart }));
       const name = tokens[0];
@@ -281,6 +288,12 @@ class Parser {
     return out ?? tokens;
   }
 
+  /** Local labels (and the lines that name them) now belong to `name`. */
+  private setGlobalLabel(name: string): void {
+    if (name !== this.globalLabel) this.repeated.local.clear();
+    this.globalLabel = name;
+  }
+
   private qualify(name: string): string {
     return name.startsWith('.') && !name.startsWith('..') ? this.globalLabel + name : name;
   }
@@ -335,7 +348,7 @@ class Parser {
       if (second === undefined && !lower.startsWith('.')) this.warning(`label '${first.text}' alone on a line without a colon`, first.start, first.end);
       cur.pos += second?.text === ':' ? 2 : 1;
       const name = this.defineName(first);
-      if (!name.startsWith('.') && !first.text.startsWith('.')) this.globalLabel = name;
+      if (!name.startsWith('.') && !first.text.startsWith('.')) this.setGlobalLabel(name);
       this.ensureSection();
       this.statements.push({ k: 'label', loc: this.at(first.start, first.end), name });
       if (cur.atEnd()) return;
@@ -411,6 +424,7 @@ class Parser {
         const mode = cur.next();
         const m = mode.text.toLowerCase();
         if (m !== 'rel' && m !== 'abs') throw new AsmError("expected 'rel' or 'abs' after 'default'", mode.start, mode.end);
+        if (this.defaultRel !== (m === 'rel')) this.repeated.clear();
         this.defaultRel = m === 'rel';
         return this.endOfLine(cur);
       }
