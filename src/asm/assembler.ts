@@ -96,11 +96,16 @@ export class Assembler implements EvalContext, InstructionContext {
   }
 
   run(): AssemblerOutput {
-    this.fixedBytes = precomputeFixed(this, this.statements);
+    const n = this.statements.length;
+    this.previousOffsets = new Int32Array(n);
+    this.finalSizes = new Int32Array(n).fill(-1);
+    this.fixedBytes = precomputeFixed(this, this.statements, this.finalSizes);
     this.placeSections();
     let pass = 0;
     do {
-      this.changed = false;
+      // Fixed instructions have their sizes (from 0): the first pass changes them, as it would
+      // had it sized them itself.
+      this.changed = pass === 0 && this.finalSizes.some((size) => size >= 0);
       this.walk(false);
       this.placeSections();
     } while (this.changed && ++pass < MAX_PASSES);

@@ -36,10 +36,15 @@ const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
 const scratchValues: (Value | undefined)[] = [];
 
-/** Instructions without symbols or relative operands are encoded once, before layout (their bytes: `fixed`, or in the returned pool at `fixedAt`). */
-export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[]): FixedBytes {
+/**
+ * Instructions without symbols or relative operands are encoded once, before layout (their bytes:
+ * `fixed`, or in the returned pool at `fixedAt`). Their sizes are final: written to `sizes` (by
+ * statement index), so layout passes never read these statements.
+ */
+export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[], sizes: Int32Array): FixedBytes {
   const pool = new FixedBytes();
-  for (const s of statements) {
+  for (let i = 0; i < statements.length; i++) {
+    const s = statements[i];
     if (s.k !== 'instr' || s.times) continue;
     // A repeated line shares its first statement's operands (parser.ts), which decide the bytes by
     // themselves (shared only under equal text, %define generation, label scope and `default rel`).
@@ -47,20 +52,20 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
     if (original) {
       s.fixed = original.fixed;
       s.fixedAt = original.fixedAt;
-      continue;
+    } else if (isFixed(s)) {
+      try {
+        // One array for all: encodeFixed does not keep it.
+        const values = scratchValues;
+        values.length = 0;
+        for (let k = 0; k < s.ops.length; k++) values.push(operandValue(ctx, s.ops[k]));
+        const encoded = encodeFixed(s, values, chooseFixed);
+        if (encoded instanceof Uint8Array) s.fixed = encoded;
+        else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
+      } catch {
+        // Reported (with its position) by the emitting pass.
+      }
     }
-    if (!isFixed(s)) continue;
-    try {
-      // One array for all: encodeFixed does not keep it.
-      const values = scratchValues;
-      values.length = 0;
-      for (let k = 0; k < s.ops.length; k++) values.push(operandValue(ctx, s.ops[k]));
-      const encoded = encodeFixed(s, values, chooseFixed);
-      if (encoded instanceof Uint8Array) s.fixed = encoded;
-      else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
-    } catch {
-      // Reported (with its position) by the emitting pass.
-    }
+    if (s.fixed) sizes[i] = s.size = s.fixed.length;
   }
   return pool;
 }
