@@ -34,7 +34,7 @@ const BRANCH_SIZES = new Map<Form, number>();
 /** No operand of a fixed instruction is rip-relative (indexed by operand). */
 const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
-const scratchValues: (Value | undefined)[] = [];
+const scratchValues: (Value | undefined)[][] = [];
 
 /**
  * Instructions without symbols or relative operands are encoded once, before layout (their bytes:
@@ -54,10 +54,9 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
       s.fixedAt = original.fixedAt;
     } else if (isFixed(s)) {
       try {
-        // One array for all: encodeFixed does not keep it.
-        const values = scratchValues;
-        values.length = 0;
-        for (let k = 0; k < s.ops.length; k++) values.push(operandValue(ctx, s.ops[k]));
+        // One array per operand count for all: encodeFixed does not keep it.
+        const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
+        for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
         const encoded = encodeFixed(s, values, chooseFixed);
         if (encoded instanceof Uint8Array) s.fixed = encoded;
         else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));

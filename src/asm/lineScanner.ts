@@ -150,13 +150,14 @@ export class LineScanner {
     }
     if (!word.found) return ScanResult.Fallback;
     this.found = word.found;
+    // Collected in a scratch array (its length is never reset: that is a runtime call), then copied.
     const ops = this.scratchOps;
-    ops.length = 0;
+    let count = 0;
     if (!this.atEnd()) {
       for (;;) {
         const op = this.operand();
         if (!op) return ScanResult.Fallback;
-        ops.push(op);
+        ops[count++] = op;
         this.skipBlanks();
         if (this.code() !== 44 /* , */) break;
         this.pos++;
@@ -165,13 +166,13 @@ export class LineScanner {
     }
     // An exact-size copy: a pushed-to array keeps room for 17 elements, and statements keep their
     // operands as long as the result lives (2–3 MB more to copy in every scavenge of the bench).
-    this.ops = ops.slice();
+    this.ops = ops.slice(0, count);
     return ScanResult.Instruction;
   }
 
   private data(unit: number): ScanResult {
     const items = this.scratchItems;
-    items.length = 0;
+    let count = 0;
     if (this.atEnd()) return ScanResult.Fallback;
     for (;;) {
       this.skipBlanks();
@@ -189,14 +190,14 @@ export class LineScanner {
       }
       item ??= this.expression(false);
       if (!item) return ScanResult.Fallback;
-      items.push(item);
+      items[count++] = item;
       this.skipBlanks();
       if (this.code() !== 44) break;
       this.pos++;
     }
     if (!this.atEnd()) return ScanResult.Fallback;
     this.dataUnit = unit;
-    this.items = items.slice(); // exact size, as the operands
+    this.items = items.slice(0, count); // exact size, as the operands
     return ScanResult.Data;
   }
 

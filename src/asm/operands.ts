@@ -134,25 +134,28 @@ interface Address {
   addressSize: number;
 }
 
-// splitAddress's scratch (it is never re-entered, and resets them first): the registers of the address
-// in order of appearance with their summed scales and first nodes, and the displacement terms. Parallel
-// arrays rather than an object per term and a closure per call: memory operands are common.
+// splitAddress's scratch (it is never re-entered, and resets the counts first): the registers of the
+// address in order of appearance with their summed scales and first nodes, and the displacement terms.
+// Parallel arrays with counts rather than an object per term and a closure per call (memory operands
+// are common); entries past a count are stale and never read.
 const regs: Register[] = [];
 const scales: bigint[] = [];
 const regNodes: Expr[] = [];
+let regCount = 0;
 const dispTerms: Expr[] = [];
 const dispNegated: boolean[] = [];
+let dispCount = 0;
 
 function addRegister(reg: Register, scale: bigint, node: Expr): void {
-  for (let i = 0; i < regs.length; i++) {
+  for (let i = 0; i < regCount; i++) {
     if (regs[i] === reg) {
       scales[i] += scale;
       return;
     }
   }
-  regs.push(reg);
-  scales.push(scale);
-  regNodes.push(node);
+  regs[regCount] = reg;
+  scales[regCount] = scale;
+  regNodes[regCount++] = node;
 }
 
 /** Collects the terms of `e` (negated when `negate`) into the scratch arrays. */
@@ -172,21 +175,18 @@ function collectTerms(e: Expr, negate: boolean): void {
   } else if (hasRegister(e)) {
     throw new AsmError('invalid effective address: registers can only be added or scaled by 1, 2, 4 or 8', e.start, e.end);
   } else {
-    dispTerms.push(e);
-    dispNegated.push(negate);
+    dispTerms[dispCount] = e;
+    dispNegated[dispCount++] = negate;
   }
 }
 
 /** Splits `[expr]` into base + index*scale + displacement (NASM rules, including `[rax*2]` → `[rax+rax]`). */
 export function splitAddress(expr: Expr): Address {
-  regs.length = 0;
-  scales.length = 0;
-  regNodes.length = 0;
-  dispTerms.length = 0;
-  dispNegated.length = 0;
+  regCount = 0;
+  dispCount = 0;
   collectTerms(expr, false);
   let dispExpr: Expr | undefined;
-  for (let i = 0; i < dispTerms.length; i++) {
+  for (let i = 0; i < dispCount; i++) {
     const e = dispTerms[i];
     const term: Expr = dispNegated[i] ? { k: 'un', op: '-', a: e, start: e.start, end: e.end } : e;
     dispExpr = dispExpr ? { k: 'bin', op: '+', a: dispExpr, b: term, start: dispExpr.start, end: term.end } : term;
@@ -194,7 +194,7 @@ export function splitAddress(expr: Expr): Address {
   // The registers whose scales do not cancel out (`[rax + rbx - rbx]` is [rax]): at most two.
   let first = -1;
   let second = -1;
-  for (let i = 0; i < regs.length; i++) {
+  for (let i = 0; i < regCount; i++) {
     if (scales[i] === 0n) continue;
     if (first < 0) first = i;
     else if (second < 0) second = i;

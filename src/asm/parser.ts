@@ -116,7 +116,8 @@ class Parser {
   private parseFile(source: string, file: string): void {
     const lines = source.split('\n');
     for (let i = 0; i < lines.length; i++) {
-      const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+      const line = lines[i];
+      const text = line.charCodeAt(line.length - 1) === 13 /* \r */ ? line.slice(0, -1) : line;
       const row = this.rows.count;
       this.rows.add(file, i + 1, text);
       const l = this.loc;
