@@ -11,7 +11,7 @@ import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
 import { DATA_UNITS, DIRECTIVES, PREFIXES, RES_UNITS } from './keywords';
 import { isRegisterName } from './registers';
-import type { InstructionStatement, Loc, SectionAttributes, Statement } from './statements';
+import type { DataStatement, InstructionStatement, LabelStatement, Loc, SectionAttributes, Statement } from './statements';
 import type { Diagnostic } from './types';
 
 export interface SectionDeclaration {
@@ -181,7 +181,7 @@ class Parser {
         const name = this.qualify(raw);
         if (!name.startsWith('.') && !raw.startsWith('.')) this.setGlobalLabel(name);
         this.ensureSection();
-        this.statements.push({ k: 'label', loc: this.at(scanner.labelStart, scanner.labelEnd), name });
+        this.statements.push(labelStatement(this.loc, scanner.labelStart, scanner.labelEnd, name));
         return true;
       }
       case ScanResult.Instruction: {
@@ -203,7 +203,7 @@ class Parser {
           if (!(item instanceof Uint8Array)) items[k] = this.qualifyExpr(item);
         }
         this.ensureSection();
-        this.statements.push({ k: 'data', loc: this.at(scanner.start, text.length), unit: scanner.dataUnit, items, times: undefined, size: 0, one: undefined });
+        this.statements.push(dataStatement(this.loc, scanner.start, text.length, scanner.dataUnit, items, undefined));
         return true;
       }
       default:
@@ -351,7 +351,7 @@ class Parser {
       const name = this.defineName(first);
       if (!name.startsWith('.') && !first.text.startsWith('.')) this.setGlobalLabel(name);
       this.ensureSection();
-      this.statements.push({ k: 'label', loc: this.at(first.start, first.end), name });
+      this.statements.push(labelStatement(this.loc, first.start, first.end, name));
       if (cur.atEnd()) return;
     }
     this.directiveOrInstruction(cur);
@@ -472,7 +472,7 @@ class Parser {
         } else items.push(this.expression(cur));
       } while (cur.eat(','));
       this.endOfLine(cur);
-      this.statements.push({ k: 'data', loc: this.at(start, cur.lineLength), unit: dataUnit, items, times, size: 0, one: undefined });
+      this.statements.push(dataStatement(this.loc, start, cur.lineLength, dataUnit, items, times));
       return;
     }
     const resUnit = t.kind === TokenKind.Ident ? RES_UNITS.get(word) : undefined;
@@ -589,6 +589,23 @@ function instructionStatement(
     k: 'instr' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row,
     mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined,
   };
+  s.loc = s;
+  return s;
+}
+
+/** A label statement that is its own Loc (one object per label, as instructionStatement). */
+function labelStatement(line: { readonly file: string; readonly line: number; readonly row: number }, start: number, end: number, name: string): LabelStatement {
+  const s = { k: 'label' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row, name };
+  s.loc = s;
+  return s;
+}
+
+/** A data statement that is its own Loc. */
+function dataStatement(
+  line: { readonly file: string; readonly line: number; readonly row: number }, start: number, end: number,
+  unit: number, items: readonly (Expr | Uint8Array)[], times: Expr | undefined,
+): DataStatement {
+  const s = { k: 'data' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row, unit, items, times, size: 0, one: undefined as number | undefined };
   s.loc = s;
   return s;
 }

@@ -50,11 +50,28 @@ export interface InstructionStatement extends Loc {
   sizedWith: { readonly values: readonly (Value | undefined)[]; readonly size: number } | undefined;
 }
 
+/** Labels and data are their own Loc too (`loc` is the statement itself), as instructions. */
+export interface LabelStatement extends Loc {
+  readonly k: 'label';
+  readonly loc: Loc;
+  readonly name: string;
+}
+
+export interface DataStatement extends Loc {
+  readonly k: 'data';
+  readonly loc: Loc;
+  readonly unit: number;
+  readonly items: readonly (Expr | Uint8Array)[];
+  readonly times: Expr | undefined;
+  size: number;
+  one: number | undefined;
+}
+
 export type Statement =
-  | { readonly k: 'label'; readonly loc: Loc; readonly name: string }
+  | LabelStatement
   | { readonly k: 'equ'; readonly loc: Loc; readonly name: string; readonly expr: Expr }
   | InstructionStatement
-  | { readonly k: 'data'; readonly loc: Loc; readonly unit: number; readonly items: readonly (Expr | Uint8Array)[]; readonly times: Expr | undefined; size: number; one: number | undefined }
+  | DataStatement
   | { readonly k: 'res'; readonly loc: Loc; readonly unit: number; readonly count: Expr; readonly times: Expr | undefined; size: number }
   | { readonly k: 'align'; readonly loc: Loc; readonly boundary: Expr; readonly reserve: boolean; size: number }
   | { readonly k: 'section'; readonly loc: Loc; readonly index: number }
