@@ -64,6 +64,8 @@ export class Assembler implements EvalContext, InstructionContext {
   /** By statement index: the symbol a label statement defines (none for a duplicate), so that layout
    *  passes need no name lookup per label. */
   private labelEntries: (SymbolEntry | undefined)[] = [];
+  /** The symbol a `sym` node names (null: none), for labelDistance. */
+  private readonly targets = new Map<Expr, SymbolEntry | null>();
   private readonly sections: SectionState[];
   private origin: bigint;
   /** Offset of the current statement in its section; `here` is its address (computed only when used). */
@@ -176,7 +178,13 @@ export class Assembler implements EvalContext, InstructionContext {
   /** See InstructionContext.labelDistance: lookup(e) − here for a label of the current section, as a number. */
   labelDistance(e: Expr): number {
     if (e.k !== 'sym') return NaN;
-    const sym = this.symbols.get(e.name);
+    // By node (an identity hash) rather than by name: qualified names are concatenated strings, which
+    // a name lookup hashes and compares by their characters, per branch per pass.
+    let sym = this.targets.get(e);
+    if (sym === undefined) {
+      sym = this.symbols.get(e.name) ?? null;
+      this.targets.set(e, sym);
+    }
     if (!sym || !sym.value || !sym.section || sym.section !== this.hereSection || sym.section !== this.section) return NaN;
     // lookup's estimate for a label not reached yet in this pass.
     const shift = sym.pass !== this.pass ? this.shift : 0;

@@ -52,6 +52,8 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
     if (original) {
       s.fixed = original.fixed;
       s.fixedAt = original.fixedAt;
+      // Its size, set below when it was met: the bytes' array itself need not be read.
+      if (s.fixed) sizes[i] = s.size = original.size;
     } else if (isFixed(s)) {
       try {
         // One array per operand count for all: encodeFixed does not keep it.
@@ -60,11 +62,11 @@ export function precomputeFixed(ctx: InstructionContext, statements: readonly St
         const encoded = encodeFixed(s, values, chooseFixed);
         if (encoded instanceof Uint8Array) s.fixed = encoded;
         else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
+        sizes[i] = s.size = s.fixed.length;
       } catch {
         // Reported (with its position) by the emitting pass.
       }
     }
-    if (s.fixed) sizes[i] = s.size = s.fixed.length;
   }
   return pool;
 }
