@@ -16,6 +16,8 @@ const PAGE = 4096n;
 const MAX_PASSES = 40;
 const MAX_TIMES = 1 << 24;
 const MAX_SECTION_BYTES = 1 << 28;
+/** Data statements up to this size are built in one reused buffer. */
+const DATA_SCRATCH_BYTES = 4096;
 
 interface SymbolEntry {
   readonly kind: 'label' | 'equ';
@@ -85,6 +87,7 @@ export class Assembler implements EvalContext, InstructionContext {
   private finalSizes: Int32Array = new Int32Array(0);
   private shift = 0;
   private readonly emitted = new EmittedRecords();
+  private readonly dataScratch = new Uint8Array(DATA_SCRATCH_BYTES);
   private fixedBytes: FixedBytes | undefined;
 
   constructor(source: string, file: string, options: { readFile?: (path: string) => string | undefined; org?: bigint }) {
@@ -337,6 +340,8 @@ export class Assembler implements EvalContext, InstructionContext {
     const start = sec.offset;
     let size = 0;
     let bytes: Uint8Array | undefined;
+    /** ≥ 0: `size` bytes of `bytes` from there (see place). */
+    let from = -1;
     switch (s.k) {
       case 'instr': {
         const times = this.times(s.times);
@@ -350,7 +355,7 @@ export class Assembler implements EvalContext, InstructionContext {
         const times = this.times(s.times);
         const one = (s.one ??= dataSize(s.items, s.unit));
         size = one * times;
-        if (emit) bytes = this.emitData(s.items, s.unit, one, times);
+        if (emit) (bytes = this.emitData(s.items, s.unit, one, times)), (from = 0);
         break;
       }
       case 'res': {
@@ -376,7 +381,7 @@ export class Assembler implements EvalContext, InstructionContext {
       this.changed = true;
     }
     if (sec.offset + size > MAX_SECTION_BYTES) throw new AsmError(`section '${sec.decl.name}' grows past ${MAX_SECTION_BYTES} bytes`, s.loc.start, s.loc.end);
-    if (emit) this.place(s.loc, sec, start, size, bytes);
+    if (emit) this.place(s.loc, sec, start, size, bytes, from);
     else {
       sec.offset += size;
       if (sec.offset > sec.size) sec.size = sec.offset;
@@ -439,8 +444,11 @@ export class Assembler implements EvalContext, InstructionContext {
 
   // --- data ---------------------------------------------------------------------------------------
 
+  /** The bytes of a data statement, in the `dataScratch` buffer when they fit (place() copies them). */
   private emitData(items: readonly (Expr | Uint8Array)[], unit: number, one: number, times: number): Uint8Array {
-    const bytes = new Uint8Array(one * times);
+    const size = one * times;
+    // A typed array per data line costs more than filling a reused one (string padding needs zeros).
+    const bytes = size <= DATA_SCRATCH_BYTES ? this.dataScratch.fill(0, 0, size) : new Uint8Array(size);
     let p = 0;
     for (const item of items) {
       if (item instanceof Uint8Array) {
