@@ -38,6 +38,8 @@ interface WordClass {
 }
 const OTHER: WordClass = { found: undefined, dataUnit: 0, lock: false, rep: RepPrefixKind.None };
 const WORDS = new Map<string, WordClass>();
+/** The same, for words of up to 4 characters by wordKey (at most 2^28: a small integer). */
+const SHORT_WORDS = new Map<number, WordClass>();
 const MAX_WORDS = 10_000;
 
 function classify(lower: string): WordClass {
@@ -419,7 +421,16 @@ export class LineScanner {
   }
 
   private classifyAt(start: number, end: number): WordClass {
-    return classify(this.text.slice(start, end).toLowerCase());
+    // Words of up to 4 characters (most mnemonics) by their key, a small integer: no slice, no
+    // lower-casing, no string hash per line.
+    if (end - start > 4) return classify(this.text.slice(start, end).toLowerCase());
+    const key = wordKey(this.text, start, end);
+    let c = SHORT_WORDS.get(key);
+    if (!c) {
+      c = classify(this.text.slice(start, end).toLowerCase());
+      if (SHORT_WORDS.size < MAX_WORDS) SHORT_WORDS.set(key, c);
+    }
+    return c;
   }
 }
 
