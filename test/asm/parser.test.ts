@@ -2,6 +2,7 @@
 // in its new context (%define generation, global label scope, `default rel`), and errors are reported
 // on every line that has them.
 import { describe, expect, it } from 'vitest';
+import { generateAssemblerBenchSource } from '../../src/cli/bench/assemblerBench';
 import { asm, bytesOf, errorsOf } from './helpers';
 
 describe('repeated source lines', () => {
@@ -22,6 +23,28 @@ describe('repeated source lines', () => {
     // After the nop, the first is [abs32] (8B 04 25 disp32), the second [rip + disp32] (8B 05 disp32).
     expect(bytes.slice(2, 8)).toBe('8b0425');
     expect(bytes.slice(16, 20)).toBe('8b05');
+  });
+
+  it('a repeated line follows `default rel` and `default abs` back and forth', () => {
+    const abs = 'mov eax, [d]';
+    const out = asm(`${abs}\ndefault rel\n${abs}\ndefault abs\n${abs}\ndefault rel\n${abs}\nd: dd 0`, { org: 0x1000n });
+    const bytes = Buffer.from(out.image.sections[0].bytes).toString('hex');
+    // [abs32] is 8B 04 25 disp32 (7 bytes), [rip + disp32] 8B 05 disp32 (6 bytes).
+    expect([bytes.slice(0, 6), bytes.slice(14, 18), bytes.slice(26, 32), bytes.slice(40, 44)]).toEqual(['8b0425', '8b05', '8b0425', '8b05']);
+  });
+
+  it('reusing repeated lines changes nothing: the bench program assembles as with every line unique', () => {
+    for (const seed of [1, 2]) {
+      const source = generateAssemblerBenchSource(20_000, seed);
+      // A distinct comment makes every line's text unique (no reuse); it changes no bytes and no address.
+      const unique = source.split('\n').map((line, i) => `${line} ; ${i}`).join('\n');
+      const a = asm(source);
+      const b = asm(unique);
+      expect(a.ok && b.ok).toBe(true);
+      expect(a.image.sections.map((s) => Buffer.from(s.bytes).toString('hex'))).toEqual(b.image.sections.map((s) => Buffer.from(s.bytes).toString('hex')));
+      expect([...a.image.symbols]).toEqual([...b.image.symbols]);
+      expect(a.sourceMap.entries.map((e) => `${e.line}:${e.column} ${e.address} ${e.size}`)).toEqual(b.sourceMap.entries.map((e) => `${e.line}:${e.column} ${e.address} ${e.size}`));
+    }
   });
 
   it('repeated lines keep their own line in the source map and listing', () => {
