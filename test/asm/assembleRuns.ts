@@ -2,6 +2,7 @@
 // then `runs` times, printing lines per CPU second of each run — for instruction counts and CPU-time
 // rounds that compare two builds (docs/assembler.md, Performance):
 //   npx esbuild test/asm/assembleRuns.ts --bundle --platform=node --outfile=/tmp/runs.js
+//   (and node_modules/iced-x86/iced_x86_bg.wasm copied to /tmp, where the bundle loads it from)
 //   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out node --single-threaded /tmp/runs.js 4 2 --zero
 // With --zero the callgrind counters are zeroed (callgrind_control -z) after the warm-up runs, so the
 // `summary:` line of /tmp/cg.out counts only the measured runs (not start-up, source generation, JIT warm-up).

@@ -3,6 +3,7 @@
 // examples/, test fixtures, the corpus, random shape lines and fuzz inputs. Run it before and after a
 // change that must not change any output, and compare:
 //   npx esbuild test/asm/outputHash.ts --bundle --platform=node --outfile=/tmp/outputHash.js && node /tmp/outputHash.js
+// (iced-x86 loads iced_x86_bg.wasm from the bundle's directory: copy it there from node_modules/iced-x86/.)
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
