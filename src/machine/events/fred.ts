@@ -13,7 +13,7 @@ import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, flatSegment, linearBig, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
+import { FRED_MSR, currentStackLevel, linearBig, starSegments, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
 import { MECHANISM_FRED, type EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -154,9 +154,9 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
 
 /** Ring-3 event (§3.6): CS and SS from IA32_STAR[47:32] at DPL 0, and the GS swap. */
 function enterFromUser(c: Cpu): void {
-  const sel = readFredMsr(c, FRED_MSR.STAR).hi & 0xffff; // STAR[47:32]
-  c.seg[CS] = flatSegment('code64', sel & 0xfffc, 0);
-  c.seg[SS] = flatSegment('data', (sel + 8) & 0xfffc, 0);
+  const star = starSegments(c);
+  c.seg[CS] = star.kernelCs;
+  c.seg[SS] = star.kernelSs;
   swapGsBase(c);
 }
 
