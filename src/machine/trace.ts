@@ -275,24 +275,29 @@ export class Trace {
     if (length < list.length) list.length = length;
   }
 
-  /** The offset of a fresh row (storage doubles when full). */
+  /** The offset of a fresh row (small enough to inline into delivery and ERETx; growing is out of line). */
   private row(): number {
     const at = this.pending * STRIDE;
-    if (at === this.rows.length) {
-      const rows = new Float64Array(this.rows.length * 2);
-      rows.set(this.rows);
-      this.rows = rows;
-      this.data.length = rows.length / STRIDE;
-    }
+    if (at === this.rows.length) this.grow();
     return at;
   }
 
+  /** Storage doubles when full. */
+  private grow(): void {
+    const rows = new Float64Array(this.rows.length * 2);
+    rows.set(this.rows);
+    this.rows = rows;
+    this.data.length = rows.length / STRIDE;
+  }
+
   private commit(): void {
-    if (this.listeners.length === 0) {
-      this.pending++;
-      return;
-    }
-    const record = this.recordAt(0); // pending is 0 while listeners exist: this is row 0
+    if (this.listeners.length === 0) this.pending++;
+    else this.publish();
+  }
+
+  /** A listener is subscribed: the row (row 0, pending is 0 while listeners exist) becomes a record now. */
+  private publish(): void {
+    const record = this.recordAt(0);
     this.list.push(record);
     const listeners = this.listeners;
     for (let k = 0; k < listeners.length; k++) listeners[k](record);

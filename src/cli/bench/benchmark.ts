@@ -29,11 +29,16 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[rank];
 }
 
+/** Runs a rate benchmark makes and discards first, as the assembler bench does: they measure V8 compiling the emulator, not the emulator. */
+export const WARM_UP_RUNS = 2;
+
 /**
- * Rates per second of wall time and of process CPU time, medians over `runs` runs. `setUp` prepares a
- * run outside the timed part and returns its body, which returns how many events it performed.
+ * Rates per second of wall time and of process CPU time, medians over `runs` runs after
+ * WARM_UP_RUNS untimed ones. `setUp` prepares a run outside the timed part and returns its body, which
+ * returns how many events it performed. Every run, warm-up or not, gets a fresh machine from `setUp`.
  */
 export function timedRates(runs: number, setUp: () => () => number): { wall: number; cpu: number } {
+  for (let k = 0; k < WARM_UP_RUNS; k++) setUp()();
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let k = 0; k < runs; k++) {

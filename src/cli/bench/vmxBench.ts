@@ -7,7 +7,7 @@
 import { assemble } from '../../asm/index';
 import { createMachine, type LoadableImage } from '../../machine/machine';
 import { DEFAULT_VMX_POLICY } from '../../machine/vmx/policy';
-import { runInChunks, timedRates, type Benchmark } from './benchmark';
+import { runInChunks, timedRates, WARM_UP_RUNS, type Benchmark } from './benchmark';
 
 const RUNS = 5;
 const ROUNDS = 200_000;
@@ -26,7 +26,7 @@ _start:
         hlt
 `;
 
-/** VM exits per second of wall time and of process CPU time (medians over RUNS runs). */
+/** VM exits per second of wall time and of process CPU time (medians over RUNS runs after the warm-up runs). */
 export function measureExits(rounds: number): { wall: number; cpu: number } {
   const result = assemble(CPUID_LOOP.replace('ROUNDS', String(rounds)), { fileName: 'vmx-bench.fred' });
   if (!result.ok) throw new Error(`VMX bench program: ${result.diagnostics.map((d) => d.message).join('; ')}`);
@@ -52,7 +52,7 @@ export const vmxBenchmark: Benchmark = {
     const r = measureExits(ROUNDS);
     return {
       figures: { vm_exits_per_s: r.wall },
-      detail: `median of ${RUNS} runs of ${ROUNDS.toLocaleString('en-US')} CPUID exits each (target ≥ 1,000,000); ` +
+      detail: `median of ${RUNS} runs of ${ROUNDS.toLocaleString('en-US')} CPUID exits each after ${WARM_UP_RUNS} warm-up runs (target ≥ 1,000,000); ` +
         `per second of process CPU time: ${Math.round(r.cpu).toLocaleString('en-US')} (a loaded machine lowers the wall-time figure)`,
     };
   },

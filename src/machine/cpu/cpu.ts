@@ -4,7 +4,7 @@ import type { Trace } from '../trace';
 import type { Mmu } from '../memory/mmu';
 import type { MsrReadResult, MsrWriteResult, PortSize } from '../devices/types';
 import { AC, IF } from './flags';
-import { ATTR_L, CpuState, CS } from './state';
+import { CpuState } from './state';
 import { CpuFault } from '../events/fault';
 import type { DecodedInsn } from './decode';
 import type { VmExit, VmxIntercepts } from '../vmx/exitSignal';
@@ -121,11 +121,5 @@ export class Cpu extends CpuState {
   /** Current code size for decoding: 64 in 64-bit mode, else 32 (compatibility mode, CS.D = 1). */
   get bitness(): 64 | 32 {
     return this.long64 ? 64 : 32;
-  }
-
-  /** Key distinguishing code translations: mode and privilege. */
-  get modeKey(): number {
-    const attr = this.seg[CS].attr; // one load: the run loop asks for every block
-    return ((attr & ATTR_L) !== 0 && this.lma64 ? 1 : 0) | (this.cpl << 1) | ((attr >> 14) & 1) << 3;
   }
 }

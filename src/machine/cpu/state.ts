@@ -203,6 +203,12 @@ export class CpuState {
     return this.lma;
   }
 
+  /** Key distinguishing code translations: mode (64-bit, CS.D) and privilege. Reads fields, not getters: the run loop asks for it per block. */
+  get modeKey(): number {
+    const attr = this.seg[CS].attr;
+    return ((attr & ATTR_L) !== 0 && this.lma ? 1 : 0) | (this.cpl << 1) | ((attr >> 14) & 1) << 3;
+  }
+
   /** 64-bit mode: IA32_EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */
   get long64(): boolean {
     return (this.seg[CS].attr & ATTR_L) !== 0 && this.lma;

@@ -7,7 +7,6 @@ import { doubleFaultOutcome } from '../../arch/index';
 import type { Cpu } from '../cpu/cpu';
 import { CpuFault, DB, DF } from './fault';
 import { describeEvent, exceptionEvent, exceptionVectorForClasses, HARDWARE_EXCEPTION, type MachineEvent } from './event';
-import { fredEnabled } from './fredState';
 import { deliverIdt } from './idt';
 import { EXIT, VmExit } from '../vmx/exitSignal';
 import type { DeliveringEvent } from '../vmx/reinjection';
@@ -44,7 +43,37 @@ function delivering(ev: MachineEvent, nested: boolean): DeliveringEvent {
   return { type: ev.type, vector: ev.vector, errorCode: ev.errorCode, instructionLength: ev.instructionLength, nested, eventData: ev.eventData };
 }
 
+/** One delivery attempt through the mechanism CR4.FRED selects. */
+function attempt(c: Cpu, ev: MachineEvent, nested: boolean, injected: boolean): void {
+  if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
+  if (c.fredEnabled) {
+    if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
+    fredMechanism(c, ev, nested, injected);
+  } else deliverIdt(c, ev, nested, injected);
+  c.halted = false; // a delivered event ends the HLT state (SDM Vol. 2A HLT)
+}
+
 export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOptions): void {
+  // Bare metal without options (every event but VM-entry injection): the first attempt needs none of
+  // the VMX checks below; only a fault during it goes on to the #DF logic. Small, so it inlines into
+  // the INT3/SYSCALL executors (the FRED round trip).
+  if (c.vmx === undefined && options === undefined) {
+    try {
+      attempt(c, event, false, false);
+      return;
+    } catch (error) {
+      if (!(error instanceof CpuFault)) throw error;
+      return deliverChain(c, event, undefined, error);
+    }
+  }
+  deliverChain(c, event, options, undefined);
+}
+
+/**
+ * The delivery attempts of one event: VMX exception-bitmap exits, and a fault while delivering turned
+ * into a nested exception, #DF or shutdown. `fault` is a fault the first attempt already raised.
+ */
+function deliverChain(c: Cpu, event: MachineEvent, options: DeliveryOptions | undefined, fault: CpuFault | undefined): void {
   let ev = event;
   let nested = options?.nested === true;
   let injected = options?.injected === true;
@@ -55,11 +84,11 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
   const vmx = c.vmx;
   // VMX: the delivery of a guest instruction's software event (the instruction retires with it).
   const software = vmx !== undefined && event.type >= 4 && options?.injected !== true;
-  for (let attempt = 0; ; attempt++) {
+  for (let attemptNumber = 0; ; attemptNumber++) {
     // VMX non-root: an exception may exit through the exception bitmap (SDM Vol. 3C §26.2); raised
     // while delivering an earlier event, the exit records that event as IDT-vectoring information.
     // An event injected by VM entry never exits itself (§27.6).
-    if (vmx !== undefined && ev.type !== 0 && ev.type !== 2 && ev.type !== 4 && ev.type !== 7 && !(attempt === 0 && options?.injected)) {
+    if (vmx !== undefined && ev.type !== 0 && ev.type !== 2 && ev.type !== 4 && ev.type !== 7 && !(attemptNumber === 0 && options?.injected)) {
       const payload = ev.vector === 14 ? BigInt(ev.address ?? 0) : ev.vector === 1 ? ev.eventData : 0n;
       const exit = vmx.exception(ev.type, ev.vector, ev.errorCode, nested, payload, ev.instructionLength);
       // Not during delivery: the first attempt, or the #DF that delivery produced (SDM §28.2.4).
@@ -68,47 +97,47 @@ export function deliverEvent(c: Cpu, event: MachineEvent, options?: DeliveryOpti
         throw software ? during.fromSoftwareInstruction() : during;
       }
     }
-    try {
-      if (ev.type === HARDWARE_EXCEPTION && ev.vector === 14 && ev.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(ev.address));
-      if (fredEnabled(c)) {
-        if (!fredMechanism) throw new CpuFault(6, undefined, undefined, 'FRED event delivery is not available in this build');
-        fredMechanism(c, ev, nested, injected);
-      } else deliverIdt(c, ev, nested, injected);
-      c.halted = false; // a delivered event ends the HLT state (SDM Vol. 2A HLT)
-      return;
-    } catch (error) {
-      // A VM exit in the middle of the delivery (EPT violation on the stack or the IDT): the exit
-      // carries the event being delivered (IDT-vectoring information, original-event data).
-      if (error instanceof VmExit) {
-        const during = error.delivering ? error : error.during(delivering(ev, nested));
-        throw software ? during.fromSoftwareInstruction() : during;
+    let error: unknown = fault;
+    fault = undefined;
+    if (error === undefined) {
+      try {
+        attempt(c, ev, nested, injected);
+        return;
+      } catch (thrown) {
+        error = thrown;
       }
-      if (!(error instanceof CpuFault)) throw error;
-      // A fault detected while delivering is a fault-class exception like any other: its frame saves
-      // RF = 1 (SDM Vol. 3B §18.3.1.1: "for any fault-classed exception except a debug exception
-      // generated in response to an instruction breakpoint, the value pushed for RF is 1";
-      // fred-architecture.md §3.2). #DF is an abort: it saves RFLAGS.RF as it is (the "other cases").
-      const second: MachineEvent = { ...exceptionEvent(error, instructionRip(ev)), setRf: error.vector !== DB };
-      injected = false;
-      if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
-      const outcome = attempt >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
-      chain ??= [describeEvent(event)];
-      chain.push(`${describeEvent(second)} while delivering ${describeEvent(ev).split(' [')[0]}`);
-      if (outcome === 'shutdown') {
-        const reason = `triple fault: ${chain.join(' → ')}`;
-        if (vmx !== undefined) throw new VmExit(EXIT.TRIPLE_FAULT, 0n, 0, undefined, undefined, undefined, undefined, reason); // exit reason 2, never during delivery (§1.12)
-        throw new Shutdown(reason);
-      }
-      previous = ev;
-      previousNested = nested;
-      if (outcome === 'doubleFault') {
-        ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault', setRf: false };
-        chain.push('#DF(0)');
-        nested = false;
-      } else {
-        ev = second;
-        nested = true;
-      }
+    }
+    // A VM exit in the middle of the delivery (EPT violation on the stack or the IDT): the exit
+    // carries the event being delivered (IDT-vectoring information, original-event data).
+    if (error instanceof VmExit) {
+      const during = error.delivering ? error : error.during(delivering(ev, nested));
+      throw software ? during.fromSoftwareInstruction() : during;
+    }
+    if (!(error instanceof CpuFault)) throw error;
+    // A fault detected while delivering is a fault-class exception like any other: its frame saves
+    // RF = 1 (SDM Vol. 3B §18.3.1.1: "for any fault-classed exception except a debug exception
+    // generated in response to an instruction breakpoint, the value pushed for RF is 1";
+    // fred-architecture.md §3.2). #DF is an abort: it saves RFLAGS.RF as it is (the "other cases").
+    const second: MachineEvent = { ...exceptionEvent(error, instructionRip(ev)), setRf: error.vector !== DB };
+    injected = false;
+    if (error.vector === 14 && error.address !== undefined) c.cr2 = BigInt.asUintN(64, BigInt(error.address)); // FRED hook: a #PF loads CR2 even when it becomes #DF (Bochs page_fault; the #DF handler reads it)
+    const outcome = attemptNumber >= 8 ? 'shutdown' : doubleFaultOutcome(exceptionVectorForClasses(ev), error.vector);
+    chain ??= [describeEvent(event)];
+    chain.push(`${describeEvent(second)} while delivering ${describeEvent(ev).split(' [')[0]}`);
+    if (outcome === 'shutdown') {
+      const reason = `triple fault: ${chain.join(' → ')}`;
+      if (vmx !== undefined) throw new VmExit(EXIT.TRIPLE_FAULT, 0n, 0, undefined, undefined, undefined, undefined, reason); // exit reason 2, never during delivery (§1.12)
+      throw new Shutdown(reason);
+    }
+    previous = ev;
+    previousNested = nested;
+    if (outcome === 'doubleFault') {
+      ev = { type: HARDWARE_EXCEPTION, vector: DF, errorCode: 0, rip: second.rip, instructionLength: 0, eventData: 0n, detail: 'double fault', setRf: false };
+      chain.push('#DF(0)');
+      nested = false;
+    } else {
+      ev = second;
+      nested = true;
     }
   }
 }

@@ -13,7 +13,7 @@ import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, flatSegment, linearBig, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
+import { FRED_MSR, currentStackLevel, linearBig, starSegments, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
 import { MECHANISM_FRED, type EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -96,37 +96,41 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
 
   // New stack (§3.4): RSPn when the ring or the stack level changes (already 64-byte aligned by the
   // WRMSR check), else the current stack below the red zone, aligned down to 64 bytes.
-  const oldRsp = c.gprNumber(RSP);
+  const r = c.r;
+  const rspLo = r[2 * RSP], rspHi = r[2 * RSP + 1];
+  const oldRsp = rspHi * TWO32 + (rspLo >>> 0);
   const stackSwitched = cpl === 3 || newCsl > oldCsl;
   let top: number;
   if (stackSwitched) {
-    const r = readFredMsr(c, FRED_MSR.RSP0 + newCsl);
-    top = r.hi * TWO32 + (r.lo >>> 0);
+    const rspN = readFredMsr(c, FRED_MSR.RSP0 + newCsl);
+    top = rspN.hi * TWO32 + (rspN.lo >>> 0);
   } else {
-    top = Math.floor((oldRsp - (config.lo & CONFIG_RED_ZONE)) / 64) * 64;
+    // (RSP − red zone) rounded down to 64: its low 6 bits are those of the low half's difference.
+    const redZone = config.lo & CONFIG_RED_ZONE;
+    top = oldRsp - redZone - ((rspLo - redZone) & 63);
   }
   const frame = top - 64;
   // UNCONFIRMED (§11.3): a non-canonical frame address raises #SS(0) as in Bochs (write_new_stack_qword).
   if (!isCanonical(frame) || !isCanonical(top - 1)) throw new CpuFault(SS_FAULT, 0, undefined, `FRED frame at a non-canonical stack address (RSP 0x${fromLinear(top).toString(16)})`);
 
-  const type = ev.type;
-  const errorCode = ev.errorCode === undefined ? 0 : ev.errorCode >>> 0;
+  const type = ev.type, vector = ev.vector;
+  const errorCode = ev.errorCode;
   const software = type >= SOFTWARE_INTERRUPT; // types 4–7 report their instruction length
-  const csLo = csWordLow(c.seg[CS].sel, oldCsl, false);
-  const ssLo = ssWordLow(c.seg[SS].sel, c.blockingBySti /* STI bit: blocking by STI only, not by MOV SS (§3.5) */, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
-  const ssHi = ssWordHigh(ev.vector & 0xff, type, false, (c.seg[CS].attr & ATTR_L) !== 0 /* CS.L: LMA = 1 under FRED */, nested && !(type === HARDWARE_EXCEPTION && ev.vector === 8), software ? ev.instructionLength & 15 : 0);
+  const seg = c.seg, cs = seg[CS];
+  const csLo = csWordLow(cs.sel, oldCsl, false);
+  const ssLo = ssWordLow(seg[SS].sel, c.blockingBySti /* STI bit: blocking by STI only, not by MOV SS (§3.5) */, type === SOFTWARE_INTERRUPT || type === OTHER_EVENT, type === NMI_EVENT);
+  const ssHi = ssWordHigh(vector, type, false, (cs.attr & ATTR_L) !== 0 /* CS.L: LMA = 1 under FRED */, nested && !(type === HARDWARE_EXCEPTION && vector === 8), software ? ev.instructionLength : 0);
   const data = ev.eventData;
   const rip = ev.rip;
   const ripHi = Math.floor(rip / TWO32);
   const oldFlags = c.rflags;
-  const r = c.r;
   const at = fastFrameWords(c.m, frame);
   const f = at >= 0 ? ramWords(c.m.bytes)! : FRAME, o = at >= 0 ? at : 0;
-  f[o] = errorCode; f[o + 1] = 0; // +0x00 error code
+  f[o] = errorCode === undefined ? 0 : errorCode; f[o + 1] = 0; // +0x00 error code
   f[o + 2] = rip - ripHi * TWO32; f[o + 3] = ripHi; // +0x08 RIP
   f[o + 4] = csLo; f[o + 5] = 0; // +0x10 CS word
   f[o + 6] = ev.setRf ? oldFlags | RF : oldFlags; f[o + 7] = 0; // +0x18 RFLAGS (faults other than #DB save RF = 1, §3.2)
-  f[o + 8] = r[2 * RSP]; f[o + 9] = r[2 * RSP + 1]; // +0x20 RSP
+  f[o + 8] = rspLo; f[o + 9] = rspHi; // +0x20 RSP
   f[o + 10] = ssLo; f[o + 11] = ssHi; // +0x28 SS word
   if (!data) f[o + 12] = f[o + 13] = 0; // +0x30 event data (0n: a ToBoolean test, no BigInt comparison)
   else { f[o + 12] = Number(BigInt.asIntN(32, data)); f[o + 13] = Number(BigInt.asIntN(32, data >> 32n)); }
@@ -134,12 +138,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
   if (at < 0) writeFrame(c, frame); // a fault here leaves every register unchanged
 
   // Commit (§3.6).
-  if (cpl === 3) {
-    const sel = readFredMsr(c, FRED_MSR.STAR).hi & 0xffff; // STAR[47:32]
-    c.seg[CS] = flatSegment('code64', sel & 0xfffc, 0);
-    c.seg[SS] = flatSegment('data', (sel + 8) & 0xfffc, 0);
-    swapGsBase(c);
-  }
+  if (cpl === 3) enterFromUser(c);
   c.rip = entryRip;
   c.rflags = 0x2;
   c.setGprNumber(RSP, frame);
@@ -150,7 +149,15 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
   c.pendingDebug = DEBUG_TRAPS_DISCARDED; // §3.6: delivery discards the pending debug traps (TF, data breakpoints) of the instruction
   c.halted = false;
   if (cpl !== 0 || (oldFlags & AC) !== 0) c.syncPrivilege(); // CPL or RFLAGS.AC changed
-  c.trace.delivery(c.icount, MECHANISM_FRED, type as EventType, ev.vector, ev.errorCode, data, nested, cpl, rip, oldRsp, oldCsl, newCsl, stackSwitched, frame, entryRip, injected);
+  c.trace.delivery(c.icount, MECHANISM_FRED, type as EventType, vector, errorCode, data, nested, cpl, rip, oldRsp, oldCsl, newCsl, stackSwitched, frame, entryRip, injected);
+}
+
+/** Ring-3 event (§3.6): CS and SS from IA32_STAR[47:32] at DPL 0, and the GS swap. */
+function enterFromUser(c: Cpu): void {
+  const star = starSegments(c);
+  c.seg[CS] = star.kernelCs;
+  c.seg[SS] = star.kernelSs;
+  swapGsBase(c);
 }
 
 /** GS.base ⇄ IA32_KERNEL_GS_BASE (ring-3 delivery and ERETU, §2.6). */

@@ -105,6 +105,43 @@ export function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl
   return s;
 }
 
+/** The flat segments of FRED's ring changes, derived from one IA32_STAR value. */
+export interface StarSegments {
+  /** The STAR halves they were derived from (the memo is valid while readFredMsr returns this object). */
+  readonly star: Halves;
+  /** Ring-3 event delivery: CS = STAR[47:32], SS = STAR[47:32] + 8, DPL 0 (§3.6). */
+  readonly kernelCs: Segment;
+  readonly kernelSs: Segment;
+  /** ERETU's fast paths: STAR[63:48] (+16: 64-bit CS, +0: compatibility-mode CS, +8: SS), DPL 3 (§4.3). */
+  readonly userBase: number;
+  readonly userCs64: Segment;
+  readonly userCs32: Segment;
+  readonly userSs: Segment;
+}
+
+let starMemo: StarSegments | undefined;
+
+/**
+ * The segments of every ring change for the current IA32_STAR, remembered until STAR changes (a new
+ * halves object from readFredMsr): delivery from ring 3 and ERETU then load two references.
+ */
+export function starSegments(c: Cpu): StarSegments {
+  const star = readFredMsr(c, FRED_MSR.STAR);
+  const memo = starMemo;
+  if (memo !== undefined && memo.star === star) return memo;
+  const kernel = star.hi & 0xffff, user = (star.hi >>> 16) & 0xffff;
+  starMemo = {
+    star,
+    kernelCs: flatSegment('code64', kernel & 0xfffc, 0),
+    kernelSs: flatSegment('data', (kernel + 8) & 0xfffc, 0),
+    userBase: user,
+    userCs64: flatSegment('code64', (user + 16) & 0xffff, 3),
+    userCs32: flatSegment('code32', user, 3),
+    userSs: flatSegment('data', (user + 8) & 0xffff, 3),
+  };
+  return starMemo;
+}
+
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 let wordsOf: Uint8Array | undefined;
 let words: Int32Array | undefined;

@@ -1,55 +1,40 @@
 // The CS and SS words of the FRED frame as the 32-bit halves delivery writes. The bit layout is the one
-// in src/arch/fredFrame.ts (fred-architecture.md §3.5); these functions only memoize the arch encoders
-// per field combination, because delivery is hot and the generic encoder works field by field on bigints.
-import { encodeFredCsWord, encodeFredSsWord } from '../../arch/index';
+// in src/arch/fredFrame.ts (fred-architecture.md §3.5): the field positions are read from that table once,
+// here, and the words are composed with integer shifts. Delivery is hot, and these functions are small
+// enough for the JIT to inline into it (the arch encoders work field by field on bigints).
+import { FRED_CS_WORD_FIELDS, FRED_SS_WORD_FIELDS } from '../../arch/index';
+import type { BitLayout } from '../../arch/bitField';
 
-const csLow = new Map<number, number>();
-const ssLow = new Map<number, number>();
-const ssHigh = new Map<number, number>();
-// The last key and word of each (a loop of the same event skips even the Map lookup).
-let csKey = -1, csWord = 0, ssLowKey = -1, ssLowWord = 0, ssHighKey = -1, ssHighWord = 0;
+/** Least significant bit of `name` in `layout`, relative to `base` (0 for bits 31:0, 32 for bits 63:32). */
+function shiftOf(layout: BitLayout, name: string, base: number): number {
+  const field = layout.find((f) => f.name === name);
+  if (!field || field.lsb < base || field.lsb + field.width > base + 32) throw new Error(`src/arch/fredFrame.ts: ${name} is not in bits ${base + 31}:${base}`);
+  return field.lsb - base;
+}
+
+const CS_SL = shiftOf(FRED_CS_WORD_FIELDS, 'sl', 0);
+const CS_WFE = 1 << shiftOf(FRED_CS_WORD_FIELDS, 'wfe', 0);
+const SS_STI = 1 << shiftOf(FRED_SS_WORD_FIELDS, 'sti', 0);
+const SS_SWEVENT = 1 << shiftOf(FRED_SS_WORD_FIELDS, 'swevent', 0);
+const SS_NMI = 1 << shiftOf(FRED_SS_WORD_FIELDS, 'nmi', 0);
+const SS_VECTOR = shiftOf(FRED_SS_WORD_FIELDS, 'vector', 32);
+const SS_TYPE = shiftOf(FRED_SS_WORD_FIELDS, 'type', 32);
+const SS_ENCLAVE = 1 << shiftOf(FRED_SS_WORD_FIELDS, 'enclave', 32);
+const SS_L = 1 << shiftOf(FRED_SS_WORD_FIELDS, 'l', 32);
+const SS_NESTED = 1 << shiftOf(FRED_SS_WORD_FIELDS, 'nested', 32);
+const SS_INSN_LEN = shiftOf(FRED_SS_WORD_FIELDS, 'insnLen', 32);
 
 /** CS word (all in bits 18:0): selector, SL, WFE. */
 export function csWordLow(selector: number, sl: number, wfe: boolean): number {
-  const key = selector | (sl << 16) | (wfe ? 1 << 18 : 0);
-  if (key === csKey) return csWord;
-  let w = csLow.get(key);
-  if (w === undefined) {
-    const word = encodeFredCsWord({ selector, sl, wfe });
-    w = Number(BigInt.asIntN(32, word));
-    csLow.set(key, w);
-  }
-  csKey = key;
-  csWord = w;
-  return w;
+  return (selector & 0xffff) | ((sl & 3) << CS_SL) | (wfe ? CS_WFE : 0);
 }
-
-const SS_NONE = { selector: 0, sti: false, swevent: false, nmi: false, vector: 0, type: 0, enclave: false, l: false, nested: false, insnLen: 0 };
 
 /** SS word bits 31:0: selector, STI, swevent, NMI (the bits ERETx act on). */
 export function ssWordLow(selector: number, sti: boolean, swevent: boolean, nmi: boolean): number {
-  const key = selector | (sti ? 1 << 16 : 0) | (swevent ? 1 << 17 : 0) | (nmi ? 1 << 18 : 0);
-  if (key === ssLowKey) return ssLowWord;
-  let w = ssLow.get(key);
-  if (w === undefined) {
-    w = Number(BigInt.asIntN(32, encodeFredSsWord({ ...SS_NONE, selector, sti, swevent, nmi })));
-    ssLow.set(key, w);
-  }
-  ssLowKey = key;
-  ssLowWord = w;
-  return w;
+  return (selector & 0xffff) | (sti ? SS_STI : 0) | (swevent ? SS_SWEVENT : 0) | (nmi ? SS_NMI : 0);
 }
 
-/** SS word bits 63:32: vector, type, enclave, 64-bit mode, nested, instruction length (informational). */
+/** SS word bits 63:32 as a signed 32-bit half: vector, type, enclave, 64-bit mode, nested, instruction length (informational). */
 export function ssWordHigh(vector: number, type: number, enclave: boolean, l: boolean, nested: boolean, insnLen: number): number {
-  const key = vector | (type << 8) | (enclave ? 1 << 12 : 0) | (l ? 1 << 13 : 0) | (nested ? 1 << 14 : 0) | (insnLen << 15);
-  if (key === ssHighKey) return ssHighWord;
-  let w = ssHigh.get(key);
-  if (w === undefined) {
-    w = Number(BigInt.asIntN(32, encodeFredSsWord({ ...SS_NONE, vector, type, enclave, l, nested, insnLen }) >> 32n));
-    ssHigh.set(key, w);
-  }
-  ssHighKey = key;
-  ssHighWord = w;
-  return w;
+  return ((vector & 0xff) << SS_VECTOR) | ((type & 0xf) << SS_TYPE) | (enclave ? SS_ENCLAVE : 0) | (l ? SS_L : 0) | (nested ? SS_NESTED : 0) | ((insnLen & 0xf) << SS_INSN_LEN);
 }

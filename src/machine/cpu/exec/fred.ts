@@ -5,7 +5,7 @@ import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
 import { deliverEvent } from '../../events/deliver';
 import { OTHER_EVENT } from '../../events/event';
 import { swapGsBase } from '../../events/fred';
-import { FRED_MSR, currentStackLevel, flatSegment, fredEnabled, ramWords, readFredMsr, setCurrentStackLevel } from '../../events/fredState';
+import { FRED_MSR, currentStackLevel, fredEnabled, ramWords, setCurrentStackLevel, starSegments } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import { PAGE_SIZE } from '../../memory/physical';
 import { AC, IF, TF } from '../flags';
@@ -138,14 +138,15 @@ export function eretu(c: Cpu, _d: DecodedInsn): void {
   let rspLo = f[o + RSP_LO], rspHi = f[o + RSP_HI];
   // The fast paths compare all 16 selector bits with STAR[63:48] (+16 / +8), modulo 2^16 (SDM; Bochs
   // masks with 0x7FFF — docs/fred.md "Architecture notes").
-  const base = (readFredMsr(c, FRED_MSR.STAR).hi >>> 16) & 0xffff;
+  const star = starSegments(c);
+  const base = star.userBase;
   let cs: Segment, ss: Segment;
   if (csSel === ((base + 16) & 0xffff) && ssSel === ((base + 8) & 0xffff)) {
-    cs = flatSegment('code64', csSel, 3);
-    ss = flatSegment('data', ssSel, 3);
+    cs = star.userCs64;
+    ss = star.userSs;
   } else if (csSel === base && ssSel === ((base + 8) & 0xffff)) {
-    cs = flatSegment('code32', csSel, 3);
-    ss = flatSegment('data', ssSel, 3);
+    cs = star.userCs32;
+    ss = star.userSs;
   } else {
     [cs, ss] = loadUserSegments(c, csSel, ssSel);
   }

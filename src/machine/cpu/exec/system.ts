@@ -169,15 +169,24 @@ function fsgsBase(c: Cpu, d: DecodedInsn): void {
   c.rip = d.next;
 }
 
-function softwareInterrupt(c: Cpu, d: DecodedInsn): void {
-  switch (d.mnemonic) {
-    case M.Int3: return deliverEvent(c, softwareEvent(6, 3, d.next, d.length));
-    case M.Int1: return deliverEvent(c, softwareEvent(5, 1, d.next, d.length));
-    case M.Into:
-      if (!(c.rflags & OF_FLAG)) { c.rip = d.next; return; }
-      return deliverEvent(c, softwareEvent(6, 4, d.next, d.length));
-    default: return deliverEvent(c, softwareEvent(4, d.immLo & 0xff, d.next, d.length));
-  }
+// INT3, INT1, INTO and INT n: one executor each, chosen by the table below once, because reading
+// `Mnemonic.X` at run time is a lookup in iced-x86's enum object (thousands of properties: a
+// dictionary, so every such read is a generic LoadIC call).
+function int3(c: Cpu, d: DecodedInsn): void {
+  deliverEvent(c, softwareEvent(6, 3, d.next, d.length));
+}
+
+function int1(c: Cpu, d: DecodedInsn): void {
+  deliverEvent(c, softwareEvent(5, 1, d.next, d.length));
+}
+
+function into(c: Cpu, d: DecodedInsn): void {
+  if (!(c.rflags & OF_FLAG)) c.rip = d.next;
+  else deliverEvent(c, softwareEvent(6, 4, d.next, d.length));
+}
+
+function intN(c: Cpu, d: DecodedInsn): void {
+  deliverEvent(c, softwareEvent(4, d.immLo & 0xff, d.next, d.length));
 }
 
 /** SYSCALL (SDM Vol. 2B; under FRED an event of type 7 vector 1, fred-architecture.md §5.2). */
@@ -324,7 +333,7 @@ export const SYSTEM_HELPERS: Partial<Record<Mnemonic, Helper>> = {
   [M.In]: inOut, [M.Out]: inOut,
   [M.Swapgs]: swapgs,
   [M.Rdfsbase]: fsgsBase, [M.Rdgsbase]: fsgsBase, [M.Wrfsbase]: fsgsBase, [M.Wrgsbase]: fsgsBase,
-  [M.Int]: softwareInterrupt, [M.Int3]: softwareInterrupt, [M.Int1]: softwareInterrupt, [M.Into]: softwareInterrupt,
+  [M.Int]: intN, [M.Int3]: int3, [M.Int1]: int1, [M.Into]: into,
   [M.Syscall]: syscall,
   [M.Sysret]: sysret, [M.Sysretq]: sysret,
   [M.Iret]: iret, [M.Iretd]: iret, [M.Iretq]: iret,
