@@ -2,11 +2,10 @@
 // machine): assembling a generated 50 000-line program with a realistic mix of instructions, labels,
 // local labels, data and comments (ARCHITECTURE §8).
 import { assemble } from '../../asm/index';
-import { median, type Benchmark } from './benchmark';
+import { median, WARM_UP_RUNS, type Benchmark } from './benchmark';
 
 const LINES = 50_000;
 const RUNS = 7;
-const WARM_UP_RUNS = 2;
 
 /** Deterministic pseudo-random source (xorshift32), so every run assembles the same text. */
 export function generateAssemblerBenchSource(lines: number, seed = 1): string {

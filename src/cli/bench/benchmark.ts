@@ -29,7 +29,7 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[rank];
 }
 
-/** Runs a rate benchmark makes and discards first, as the assembler bench does: they measure V8 compiling the emulator, not the emulator. */
+/** Runs a benchmark makes and discards first: they measure V8 compiling our code (and, for a machine, its new blocks), not our code. */
 export const WARM_UP_RUNS = 2;
 
 /**
