@@ -403,7 +403,7 @@ export class Machine {
         const rip = c.rip;
         let block = prev?.succ;
         // The link skips the lookup; tier-0 blocks still go through it (it counts them for optimization).
-        if (block === undefined || block.rip !== rip || block.tier === 0 || prev!.succGen !== translator.generation || block.modeKey !== c.modeKey) {
+        if (block === undefined || block.rip !== rip || block.tier === 0 || prev!.succGen !== translator.generation || (prev!.endsInSystem && block.modeKey !== c.modeKey)) {
           block = translator.get(rip, false);
           if (prev !== undefined) { prev.succ = block; prev.succGen = translator.generation; }
         }
@@ -418,6 +418,7 @@ export class Machine {
       } catch (error) {
         if (!(error instanceof CpuFault)) throw error;
         deliverEvent(c, { ...exceptionEvent(error, c.rip), setRf: error.vector !== DB });
+        prev = undefined; // the delivery may have changed the mode: the next block is looked up
       }
       // FRED hook: ERETx pend a single step (> 0); a FRED delivery discards the instruction's debug traps (< 0)
       if (c.pendingDebug > 0) return this.deliverDebug(c.pendingDebug, c.rip);

@@ -158,14 +158,21 @@ export class Translator {
     const d = insns[0];
     if (unimplemented) {
       const message = `unimplemented instruction '${d.text}' at 0x${BigInt.asUintN(64, BigInt(d.rip)).toString(16)}`;
-      return { rip, modeKey, insns, pages, source: '', unimplemented, tier: 1, hits: 0, run: () => { throw new MachineStop('unimplemented', message); }, succ: undefined, succGen: -1 };
+      return newBlock(rip, modeKey, insns, pages, '', () => { throw new MachineStop('unimplemented', message); }, 1, unimplemented, false);
     }
     if (d.invalid) {
       const fault = () => new CpuFault(6, undefined, undefined, `invalid opcode ${d.text}`);
-      return { rip, modeKey, insns, pages, source: '', tier: 1, hits: 0, run: () => { throw fault(); }, succ: undefined, succGen: -1 };
+      return newBlock(rip, modeKey, insns, pages, '', () => { throw fault(); }, 1, undefined, false);
     }
     const optimize = this.optimizeAfter === 0;
     const { source, consts } = buildBlock(insns, mode, single, optimize);
-    return { rip, modeKey, insns, pages, source, run: compileBlock(source, consts, systemHelper(insns[insns.length - 1].mnemonic)), tier: optimize ? 1 : 0, hits: 0, succ: undefined, succGen: -1 };
+    const lastInsn = insns[insns.length - 1];
+    const endsInSystem = translate(lastInsn, mode, true, undefined).kind === 'system';
+    return newBlock(rip, modeKey, insns, pages, source, compileBlock(source, consts, systemHelper(lastInsn.mnemonic)), optimize ? 1 : 0, undefined, endsInSystem);
   }
+}
+
+/** Every block is made here, so all have one hidden class (the run loop reads their fields on every block). */
+function newBlock(rip: number, modeKey: number, insns: DecodedInsn[], pages: number[], source: string, run: (c: unknown) => void, tier: number, unimplemented: DecodedInsn | undefined, endsInSystem: boolean): Block {
+  return { rip, modeKey, insns, pages, run, tier, hits: 0, unimplemented, endsInSystem, source, succ: undefined, succGen: -1 };
 }

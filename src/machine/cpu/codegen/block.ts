@@ -23,7 +23,9 @@ export interface Block {
   /** Executions at tier 0 (the translator optimizes hot blocks). */
   hits: number;
   /** The first instruction is not implemented: the run stops there. */
-  unimplemented?: DecodedInsn;
+  unimplemented: DecodedInsn | undefined;
+  /** The block ends with a system instruction: the only kind that can change the mode (CPL, CS, EFER.LMA) inside a block. */
+  endsInSystem: boolean;
   source: string;
   /** The block that ran after this one last time (the run loop's chain link), valid while `succGen` is the translator's generation. */
   succ: Block | undefined;
