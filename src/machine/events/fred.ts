@@ -13,7 +13,7 @@ import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
 import { csWordLow, ssWordHigh, ssWordLow } from './fredWords';
-import { FRED_MSR, currentStackLevel, linearBig, starSegments, msrPresent, ramWords, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
+import { FRED_MSR, currentStackLevel, linearBig, starSegments, msrPresent, readFredMsr, setCurrentStackLevel, writeFredMsr } from './fredState';
 import { MECHANISM_FRED, type EventType } from '../trace';
 
 const TWO32 = 4294967296;
@@ -70,7 +70,7 @@ function writeQuadwords(): void {
  */
 function fastFrameWords(m: Mmu, frame: number): number {
   const v = Math.floor(frame / PAGE_SIZE), i = v & (m.tag.length - 1);
-  if (m.wNeed === 0 || m.tag[i] !== v || (m.perm[i] & TLB_SUPERVISOR_WRITE) === 0 || ramWords(m.bytes) === undefined) return -1;
+  if (m.wNeed === 0 || m.tag[i] !== v || (m.perm[i] & TLB_SUPERVISOR_WRITE) === 0 || m.words === undefined) return -1;
   return (m.frame[i] + frame - v * PAGE_SIZE) >> 2; // 64-byte aligned
 }
 
@@ -125,7 +125,7 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
   const ripHi = Math.floor(rip / TWO32);
   const oldFlags = c.rflags;
   const at = fastFrameWords(c.m, frame);
-  const f = at >= 0 ? ramWords(c.m.bytes)! : FRAME, o = at >= 0 ? at : 0;
+  const f = at >= 0 ? c.m.words! : FRAME, o = at >= 0 ? at : 0;
   f[o] = errorCode === undefined ? 0 : errorCode; f[o + 1] = 0; // +0x00 error code
   f[o + 2] = rip - ripHi * TWO32; f[o + 3] = ripHi; // +0x08 RIP
   f[o + 4] = csLo; f[o + 5] = 0; // +0x10 CS word

@@ -141,19 +141,3 @@ export function starSegments(c: Cpu): StarSegments {
   };
   return starMemo;
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-let wordsOf: Uint8Array | undefined;
-let words: Int32Array | undefined;
-
-/**
- * RAM as 32-bit words for the 64-byte frame copies of delivery and ERETx (aligned, in one page, on a
- * little-endian host: the same bytes DataView little-endian accesses would give), or undefined.
- */
-export function ramWords(bytes: Uint8Array): Int32Array | undefined {
-  if (bytes !== wordsOf) {
-    wordsOf = bytes;
-    words = LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : undefined;
-  }
-  return words;
-}

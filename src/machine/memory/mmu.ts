@@ -26,6 +26,8 @@ export interface DebugWatch {
   length: number;
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export class Mmu {
   readonly tag = new Float64Array(TLB_SIZE).fill(NaN);
   /** Physical frame addresses (RAM is at most 256 MiB, so int32 holds them; entries outside RAM have no permissions). */
@@ -56,9 +58,16 @@ export class Mmu {
   readonly bytes: Uint8Array;
   readonly view: DataView;
 
+  /**
+   * RAM as 32-bit words (the same bytes little-endian DataView accesses give), or undefined on a
+   * big-endian host or unaligned RAM: FRED delivery and ERETx copy their 64-byte frames through it.
+   */
+  readonly words: Int32Array | undefined;
+
   constructor(readonly mem: PhysicalMemory) {
     this.bytes = mem.bytes;
     this.view = mem.view;
+    this.words = LITTLE_ENDIAN_HOST && this.bytes.byteOffset % 4 === 0 ? new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2) : undefined;
     mem.onWriteProtect = () => this.dropWritePermissions();
     const previous = mem.onCodeWrite;
     mem.onCodeWrite = (page) => {

@@ -5,7 +5,7 @@ import { CpuFault, GP, MachineStop, UD } from '../../events/fault';
 import { deliverEvent } from '../../events/deliver';
 import { OTHER_EVENT } from '../../events/event';
 import { swapGsBase } from '../../events/fred';
-import { FRED_MSR, currentStackLevel, fredEnabled, ramWords, setCurrentStackLevel, starSegments } from '../../events/fredState';
+import { FRED_MSR, currentStackLevel, fredEnabled, setCurrentStackLevel, starSegments } from '../../events/fredState';
 import type { Cpu } from '../cpu';
 import { PAGE_SIZE } from '../../memory/physical';
 import { AC, IF, TF } from '../flags';
@@ -51,7 +51,7 @@ function popFrame(c: Cpu): number {
   const v = Math.floor(a / PAGE_SIZE), i = v & (m.tag.length - 1), o = a - v * PAGE_SIZE;
   if (m.tag[i] === v && (m.perm[i] & m.rNeed) !== 0 && o <= PAGE_SIZE - 36) {
     const p = m.frame[i] + o;
-    const w = (p & 3) === 0 ? ramWords(m.bytes) : undefined;
+    const w = (p & 3) === 0 ? m.words : undefined;
     if (w !== undefined) {
       popped = w;
       return p >> 2;
