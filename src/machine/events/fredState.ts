@@ -82,27 +82,12 @@ export function setCurrentStackLevel(c: Cpu, csl: number): void {
 
 export { linearBig } from '../trace';
 
-const flatSegments = new Map<number, Segment>();
-const FLAT_SLOTS = 64;
-const flatKeys = new Int32Array(FLAT_SLOTS).fill(-1);
-const flatValues: Segment[] = new Array<Segment>(FLAT_SLOTS);
-
 /**
- * The flat segments FRED loads (ring-3 delivery: STAR selectors at DPL 0; ERETU fast paths: DPL 3),
- * shared and frozen: they are values, and a ring change should not allocate them each time.
+ * A flat segment FRED loads (ring-3 delivery: STAR selectors at DPL 0; ERETU fast paths: DPL 3), frozen:
+ * starSegments shares it between ring changes (and CPUs with the same STAR), so nobody may edit it.
  */
-export function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl: number): Segment {
-  const key = sel | (dpl << 16) | ((kind === 'code64' ? 0 : kind === 'code32' ? 1 : 2) << 18);
-  const slot = ((sel >> 3) ^ (dpl << 2) ^ (key >>> 14)) & (FLAT_SLOTS - 1); // the usual four (STAR ± 8/16, DPL 0/3) apart
-  if (flatKeys[slot] === key) return flatValues[slot]; // every ring change asks for the same few
-  let s = flatSegments.get(key);
-  if (s === undefined) {
-    s = Object.freeze(kind === 'data' ? flatData(sel, dpl) : flatCode(sel, dpl, kind === 'code64'));
-    flatSegments.set(key, s);
-  }
-  flatKeys[slot] = key;
-  flatValues[slot] = s;
-  return s;
+function flatSegment(kind: 'code64' | 'code32' | 'data', sel: number, dpl: number): Segment {
+  return Object.freeze(kind === 'data' ? flatData(sel, dpl) : flatCode(sel, dpl, kind === 'code64'));
 }
 
 /** The flat segments of FRED's ring changes, derived from one IA32_STAR value. */

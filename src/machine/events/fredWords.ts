@@ -3,11 +3,11 @@
 // here, and the words are composed with integer shifts. Delivery is hot, and these functions are small
 // enough for the JIT to inline into it (the arch encoders work field by field on bigints).
 import { FRED_CS_WORD_FIELDS, FRED_SS_WORD_FIELDS } from '../../arch/index';
-import type { BitLayout } from '../../arch/bitField';
+import { findField, type BitLayout } from '../../arch/bitField';
 
 /** Least significant bit of `name` in `layout`, relative to `base` (0 for bits 31:0, 32 for bits 63:32). */
 function shiftOf(layout: BitLayout, name: string, base: number): number {
-  const field = layout.find((f) => f.name === name);
+  const field = findField(layout, name);
   if (!field || field.lsb < base || field.lsb + field.width > base + 32) throw new Error(`src/arch/fredFrame.ts: ${name} is not in bits ${base + 31}:${base}`);
   return field.lsb - base;
 }
