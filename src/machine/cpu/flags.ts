@@ -102,6 +102,22 @@ export function lazyStatus(F: Int32Array): number {
 }
 
 /**
+ * CF alone from the lazy record's fields, passed as values (`lazyStatus(F) & CF`): ADC, SBB, INC and
+ * DEC read the carry this way, so a translated block keeps the record in locals and need not store
+ * them first. The values of narrower operations are zero-extended, so one 64-bit compare serves all sizes.
+ */
+export function lazyCarry(op: number, rl: number, rh: number, al: number, ah: number, bl: number, bh: number, carryIn: number): number {
+  switch (op) {
+    case LazyOp.Add: return cmpU64(rl, rh, al, ah) < 0 ? CF : 0;
+    case LazyOp.Adc: { const c = cmpU64(rl, rh, al, ah); return c < 0 || (carryIn && c === 0) ? CF : 0; }
+    case LazyOp.Sub: return cmpU64(al, ah, bl, bh) < 0 ? CF : 0;
+    case LazyOp.Sbb: { const c = cmpU64(al, ah, bl, bh); return c < 0 || (carryIn && c === 0) ? CF : 0; }
+    case LazyOp.Inc: case LazyOp.Dec: return carryIn & CF;
+    default: return 0;
+  }
+}
+
+/**
  * Condition codes 0–15 in the order of the Jcc/SETcc/CMOVcc opcodes (SDM Vol. 1 Appendix B):
  * O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G.
  */

@@ -2,7 +2,7 @@
 // are held as 32-bit halves in one Int32Array (r[2i] = low half, r[2i+1] = high half): the
 // representation the measurements in docs/machine.md chose. Linear addresses, RIP and segment bases
 // are JS numbers holding the signed canonical value (exact: |x| < 2^47).
-import { LazyOp, OP, STATUS, lazyStatus, testCondition } from './flags';
+import { LazyOp, OP, STATUS, lazyCarry, lazyStatus, testCondition } from './flags';
 
 /** Segment register in the VMX access-rights layout (SDM Vol. 3C §25.4.1 Table 25-2). */
 export interface Segment {
@@ -162,6 +162,11 @@ export class CpuState {
   /** Status flags computed from the lazy record (generated code calls this). */
   lazyStatus(): number {
     return lazyStatus(this.F);
+  }
+
+  /** CF of a lazy record given as values (flags.ts lazyCarry; generated code calls it with its locals). */
+  lazyCarry(op: number, rl: number, rh: number, al: number, ah: number, bl: number, bh: number, carryIn: number): number {
+    return lazyCarry(op, rl, rh, al, ah, bl, bh, carryIn);
   }
 
   /**

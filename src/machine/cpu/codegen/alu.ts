@@ -12,8 +12,8 @@ const LAZY: Record<AluKind, LazyOp> = {
   and: LazyOp.Logic, or: LazyOp.Logic, xor: LazyOp.Logic, test: LazyOp.Logic,
 };
 
-/** Current CF into `t` (reads the lazy record or RFLAGS). */
-export const CURRENT_CF = 't = (F[0] !== 0 ? c.lazyStatus() : c.flags) & 1;';
+/** Current CF into `t` (the lazy record's fields as values, or RFLAGS: block.ts keeps F in locals and need not store it for this). */
+export const CURRENT_CF = 't = (F[0] !== 0 ? c.lazyCarry(F[0], F[2], F[3], F[4], F[5], F[6], F[7], F[8]) : c.flags) & 1;';
 
 /** Store the lazy-flag record for result `z`, operands `x`, `y`. */
 export function lazyRecord(op: LazyOp, size: number, withCarryIn: boolean): string {
