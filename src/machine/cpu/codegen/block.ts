@@ -172,26 +172,41 @@ function localize(parts: string[]): { parts: string[]; declare: string; store: s
   }
   const r = [...regs].sort((a, b) => a - b), f = [...flags].sort((a, b) => a - b);
   const store = [...r.map((k) => `r[${k}] = r${k};`), ...f.map((k) => `F[${k}] = f${k};`)].join(' ');
-  const storeFlags = f.map((k) => `F[${k}] = f${k};`).join(' ');
   const load = [...r.map((k) => `r${k} = r[${k}];`), ...f.map((k) => `f${k} = F[${k}];`)].join(' ');
   const declare = [...r.map((k) => `let r${k} = r[${k}];`), ...f.map((k) => `let f${k} = F[${k}];`)].join(' ');
   const out = parts.map((p) => {
     // A part that calls into the CPU works on the arrays: store the locals before, reload after.
     // Parts are straight-line code; exits (break/continue/return) are parts of their own.
     const q = p.replace(/\br\[(\d+)\]/g, 'r$1').replace(/\bF\[(\d+)\]/g, 'f$1');
-    // c.lazyStatus() only reads the lazy-flag record: store the flag locals before it, nothing after
-    // (INC/DEC take CF from it after a delivery or a helper).
-    if (STATE_CALL.test(p.replaceAll('c.lazyStatus(', ''))) return `${store} ${p} ${load}`;
-    if (p.includes('c.lazyStatus(')) return `${storeFlags} ${q.replace(/return;/g, `${store} return;`)}`;
+    // (c.lazyCarry takes the record as values: it needs no store.)
+    if (STATE_CALL.test(p)) return `${store} ${p} ${load}`;
     return q.replace(/return;/g, `${store} return;`);
   });
   return { parts: out, declare, store };
 }
 
-/** Compile generated source into the block function. */
+type BlockFactory = (consts: DecodedInsn[], system: ((c: never, d: DecodedInsn, a: number) => void) | undefined) => (c: unknown) => void;
+
+/** Compiled block factories by source, shared by every machine of the process (see compileBlock). */
+const factories = new Map<string, BlockFactory>();
+/** Sources kept (a Map iterates in insertion order: the oldest is dropped first). */
+export const FACTORY_CACHE_SIZE = 2048;
+
+/**
+ * Compile generated source into the block function. The factory (`new Function`) is kept by source:
+ * the block closures it makes share one feedback cell, so V8's type feedback and optimized code for
+ * a block carry over to every machine that translates the same code (a debugger restart, a
+ * re-run, the next benchmark run) instead of being learned and compiled again.
+ */
 export function compileBlock(source: string, consts: DecodedInsn[], system?: (c: never, d: DecodedInsn, a: number) => void): (c: unknown) => void {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('D', 'S', source)(consts, system) as (c: unknown) => void;
+  let factory = factories.get(source);
+  if (factory === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    factory = new Function('D', 'S', source) as BlockFactory;
+    if (factories.size >= FACTORY_CACHE_SIZE) factories.delete(factories.keys().next().value!);
+    factories.set(source, factory);
+  }
+  return factory(consts, system);
 }
 
 export { condition };
