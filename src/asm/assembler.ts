@@ -280,10 +280,12 @@ export class Assembler implements EvalContext, InstructionContext {
           continue;
         }
       }
-      // Fast path for emitting: fixed bytes need no address and no evaluation.
-      if (emit && sec && s.k === 'instr' && s.fixed && !s.times && offset + s.fixed.length <= MAX_SECTION_BYTES) {
-        if (s.fixedAt >= 0) this.place(s.loc, sec, offset, s.fixed.length, this.fixedBytes!.bytes, s.fixedAt);
-        else this.place(s.loc, sec, offset, s.fixed.length, s.fixed);
+      // Fast path for emitting: fixed bytes need no address and no evaluation (a repeated line's are its
+      // original's: precomputeFixed left only those of fixed instructions).
+      const f = !emit || !sec ? undefined : s.k === 'again' ? s.original : s.k === 'instr' && !s.times ? s : undefined;
+      if (f?.fixed && offset + f.fixed.length <= MAX_SECTION_BYTES) {
+        if (f.fixedAt >= 0) this.place(s.loc, sec!, offset, f.fixed.length, this.fixedBytes!.bytes, f.fixedAt);
+        else this.place(s.loc, sec!, offset, f.fixed.length, f.fixed);
         continue;
       }
       this.hereSection = sec;
@@ -351,6 +353,11 @@ export class Assembler implements EvalContext, InstructionContext {
         } else size = instructionSize(this, s) * times;
         break;
       }
+      case 'again':
+        // Only a fixed instruction's repetition is left (precomputeFixed); here when its section overflows.
+        size = s.original.size;
+        if (emit) bytes = this.emitInstruction(s.original, 1);
+        break;
       case 'data': {
         const times = this.times(s.times);
         const one = (s.one ??= dataSize(s.items, s.unit));

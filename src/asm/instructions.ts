@@ -10,7 +10,7 @@ import { formsInfo, type Form } from './forms';
 import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
 import { hasSymbol } from './parser';
-import type { InstructionStatement, Statement } from './statements';
+import { ownStatement, type InstructionStatement, type Statement } from './statements';
 
 /** What an instruction needs from the pass that lays it out or emits it. */
 export interface InstructionContext {
@@ -39,33 +39,34 @@ const scratchValues: (Value | undefined)[][] = [];
 /**
  * Instructions without symbols or relative operands are encoded once, before layout (their bytes:
  * `fixed`, or in the returned pool at `fixedAt`). Their sizes are final: written to `sizes` (by
- * statement index), so layout passes never read these statements.
+ * statement index), so layout passes never read these statements. A repeated line of a fixed
+ * instruction keeps its original's bytes; any other repeated line is replaced by a statement of its own.
  */
-export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[], sizes: Int32Array): FixedBytes {
+export function precomputeFixed(ctx: InstructionContext, statements: Statement[], sizes: Int32Array): FixedBytes {
   const pool = new FixedBytes();
   for (let i = 0; i < statements.length; i++) {
-    const s = statements[i];
-    if (s.k !== 'instr' || s.times) continue;
-    // A repeated line shares its first statement's operands (parser.ts), which decide the bytes by
-    // themselves (shared only under equal text, %define generation, label scope and `default rel`).
-    const original = s.original;
-    if (original) {
-      s.fixed = original.fixed;
-      s.fixedAt = original.fixedAt;
-      // Its size, set below when it was met: the bytes' array itself need not be read.
-      if (s.fixed) sizes[i] = s.size = original.size;
-    } else if (isFixed(s)) {
-      try {
-        // One array per operand count for all: encodeFixed does not keep it.
-        const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
-        for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
-        const encoded = encodeFixed(s, values, chooseFixed);
-        if (encoded instanceof Uint8Array) s.fixed = encoded;
-        else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
-        sizes[i] = s.size = s.fixed.length;
-      } catch {
-        // Reported (with its position) by the emitting pass.
+    let s = statements[i];
+    if (s.k === 'again') {
+      // Its original (an earlier statement, already met) has the same operands, which decide the bytes
+      // by themselves (shared only under equal text, %define generation, label scope and `default rel`).
+      const original = s.original;
+      if (original.fixed) {
+        sizes[i] = original.size;
+        continue;
       }
+      statements[i] = s = ownStatement(s);
+    }
+    if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
+    try {
+      // One array per operand count for all: encodeFixed does not keep it.
+      const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
+      for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
+      const encoded = encodeFixed(s, values, chooseFixed);
+      if (encoded instanceof Uint8Array) s.fixed = encoded;
+      else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
+      sizes[i] = s.size = s.fixed.length;
+    } catch {
+      // Reported (with its position) by the emitting pass.
     }
   }
   return pool;

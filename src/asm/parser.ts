@@ -11,7 +11,7 @@ import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
 import { DATA_UNITS, DIRECTIVES, PREFIXES, RES_UNITS } from './keywords';
 import { isRegisterName } from './registers';
-import type { DataStatement, InstructionStatement, LabelStatement, Loc, SectionAttributes, Statement } from './statements';
+import { instructionStatement, repeatedStatement, type DataStatement, type InstructionStatement, type LabelStatement, type Loc, type SectionAttributes, type Statement } from './statements';
 import type { Diagnostic } from './types';
 
 export interface SectionDeclaration {
@@ -155,7 +155,7 @@ class Parser {
     const repeated = text.includes('.') ? this.repeated.local : this.repeated.global;
     const s = repeated.get(text);
     if (s) {
-      this.statements.push(instructionStatement(this.loc, s.loc.start, s.loc.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
+      this.statements.push(repeatedStatement(this.loc, s));
       return;
     }
     const statementCount = this.statements.length;
@@ -574,23 +574,6 @@ class Parser {
     }
     this.switchSection(name, attributes, this.at(keyword.start, cur.lineLength));
   }
-}
-
-/**
- * One object shape for every instruction statement (the layout loop stays monomorphic). The statement
- * is its own Loc: one object fewer per instruction, the commonest statement.
- */
-function instructionStatement(
-  line: { readonly file: string; readonly line: number; readonly row: number }, start: number, end: number,
-  mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
-  original?: InstructionStatement,
-): InstructionStatement {
-  const s = {
-    k: 'instr' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row,
-    mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined,
-  };
-  s.loc = s;
-  return s;
 }
 
 /** A label statement that is its own Loc (one object per label, as instructionStatement). */

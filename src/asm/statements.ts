@@ -37,9 +37,6 @@ export interface InstructionStatement extends Loc {
    *  template of the instruction, whose own bytes are at that offset of the run's FixedBytes pool. */
   fixed: Uint8Array | undefined;
   fixedAt: number;
-  /** The first statement of the same line text in the same context (parser.ts), whose operands and
-   *  fixed bytes this one shares; undefined for that first one. */
-  readonly original: InstructionStatement | undefined;
   /** Size of one repetition once layout knows it cannot change (-1 until then): later layout passes
    *  skip the statement. */
   layoutSize: number;
@@ -48,6 +45,19 @@ export interface InstructionStatement extends Loc {
   size: number;
   /** Size of one repetition and the operand values it was computed with (layout passes). */
   sizedWith: { readonly values: readonly (Value | undefined)[]; readonly size: number } | undefined;
+}
+
+/**
+ * A line whose text repeats an earlier instruction line in the same context (parser.ts, RepeatedLines):
+ * its own position and the first statement of that text (`original`), which decides its bytes — 88
+ * bytes instead of a 184-byte instruction statement per repeated line. Before layout, a repetition of a
+ * fixed instruction stays so (its bytes are the original's) and any other becomes an instruction
+ * statement of its own (`ownStatement`), since branches and rip-relative operands depend on the address.
+ */
+export interface RepeatedStatement extends Loc {
+  readonly k: 'again';
+  readonly loc: Loc;
+  readonly original: InstructionStatement;
 }
 
 /** Labels and data are their own Loc too (`loc` is the statement itself), as instructions. */
@@ -71,8 +81,45 @@ export type Statement =
   | LabelStatement
   | { readonly k: 'equ'; readonly loc: Loc; readonly name: string; readonly expr: Expr }
   | InstructionStatement
+  | RepeatedStatement
   | DataStatement
   | { readonly k: 'res'; readonly loc: Loc; readonly unit: number; readonly count: Expr; readonly times: Expr | undefined; size: number }
   | { readonly k: 'align'; readonly loc: Loc; readonly boundary: Expr; readonly reserve: boolean; size: number }
   | { readonly k: 'section'; readonly loc: Loc; readonly index: number }
   | { readonly k: 'org'; readonly loc: Loc; readonly expr: Expr };
+
+/** Where a statement's line is (the parser's current line): the statement takes its fields, not the object. */
+export interface LinePosition {
+  readonly file: string;
+  readonly line: number;
+  readonly row: number;
+}
+
+/**
+ * One object shape for every instruction statement (the layout loop stays monomorphic). The statement
+ * is its own Loc: one object fewer per instruction, the commonest statement.
+ */
+export function instructionStatement(
+  line: LinePosition, start: number, end: number,
+  mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
+): InstructionStatement {
+  const s = {
+    k: 'instr' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row,
+    mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, layoutSize: -1, near: false, size: 0, sizedWith: undefined,
+  };
+  s.loc = s;
+  return s;
+}
+
+/** A repeated line (its own Loc, as the other statements). */
+export function repeatedStatement(line: LinePosition, original: InstructionStatement): RepeatedStatement {
+  const s = { k: 'again' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start: original.start, end: original.end, row: line.row, original };
+  s.loc = s;
+  return s;
+}
+
+/** The instruction statement a repeated line stands for, with its own position and layout state. */
+export function ownStatement(s: RepeatedStatement): InstructionStatement {
+  const o = s.original;
+  return instructionStatement(s, s.start, s.end, o.mnemonic, o.forms, o.ops, o.prefixes, o.operandSize, o.times);
+}
