@@ -21,30 +21,63 @@ export interface SectionDeclaration {
 }
 
 /**
- * Every source line read (included files in place), for the listing: file, 1-based line and text per
- * row, in three parallel arrays rather than one object per row (they live as long as the result).
+ * Every source line read (included files in place), for the listing and the source map: file, 1-based
+ * line and text per row. A row is two offsets into its file's source (its text is sliced on demand), and
+ * rows of consecutive lines of one file share a run with the file and its first line: the lines' strings
+ * die young (the listing is rarely asked for) and the scavenger copies no array of pointers per row.
  */
 export class ListingRows {
-  private readonly files: string[] = [];
-  private readonly lines: number[] = [];
-  private readonly texts: string[] = [];
+  private starts = new Int32Array(1024);
+  private ends = new Int32Array(1024);
+  private rows = 0;
+  /** First row of each run (ascending), and the run's file, source and the line of its first row. */
+  private readonly runRows: number[] = [];
+  private readonly runFiles: string[] = [];
+  private readonly runSources: string[] = [];
+  private readonly runLines: number[] = [];
 
   get count(): number {
-    return this.texts.length;
+    return this.rows;
   }
-  add(file: string, line: number, text: string): void {
-    this.files.push(file);
-    this.lines.push(line);
-    this.texts.push(text);
+  /** A row for `line` of `file`, whose text is `source` from `start` to `end`. */
+  add(file: string, source: string, line: number, start: number, end: number): void {
+    const row = this.rows++;
+    if (row === this.starts.length) {
+      const starts = new Int32Array(row * 2);
+      const ends = new Int32Array(row * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      (this.starts = starts), (this.ends = ends);
+    }
+    (this.starts[row] = start), (this.ends[row] = end);
+    const run = this.runRows.length - 1;
+    if (run >= 0 && this.runSources[run] === source && this.runFiles[run] === file && this.runLines[run] + (row - this.runRows[run]) === line) return;
+    this.runRows.push(row);
+    this.runFiles.push(file);
+    this.runSources.push(source);
+    this.runLines.push(line);
   }
   file(row: number): string {
-    return this.files[row];
+    return this.runFiles[this.runOf(row)];
   }
   line(row: number): number {
-    return this.lines[row];
+    const run = this.runOf(row);
+    return this.runLines[run] + (row - this.runRows[run]);
   }
   text(row: number): string {
-    return this.texts[row];
+    return this.runSources[this.runOf(row)].slice(this.starts[row], this.ends[row]);
+  }
+  /** The run holding `row`: the last whose first row is ≤ row. */
+  private runOf(row: number): number {
+    const runs = this.runRows;
+    let low = 0;
+    let high = runs.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (runs[mid] <= row) low = mid;
+      else high = mid - 1;
+    }
+    return low;
   }
 }
 
@@ -114,12 +147,15 @@ class Parser {
   }
 
   private parseFile(source: string, file: string): void {
-    const lines = source.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      const text = line.charCodeAt(line.length - 1) === 13 /* \r */ ? line.slice(0, -1) : line;
+    // Lines as split('\n') gives them (a last, empty one after a final newline), without the array.
+    for (let lineStart = 0, i = 0; lineStart <= source.length; i++) {
+      let lineEnd = source.indexOf('\n', lineStart);
+      if (lineEnd < 0) lineEnd = source.length;
+      const textEnd = lineEnd > lineStart && source.charCodeAt(lineEnd - 1) === 13 /* \r */ ? lineEnd - 1 : lineEnd;
+      const text = source.slice(lineStart, textEnd);
       const row = this.rows.count;
-      this.rows.add(file, i + 1, text);
+      this.rows.add(file, source, i + 1, lineStart, textEnd);
+      lineStart = lineEnd + 1;
       const l = this.loc;
       (l.file = file), (l.line = i + 1), (l.end = text.length), (l.row = row);
       try {
