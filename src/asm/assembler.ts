@@ -248,6 +248,7 @@ export class Assembler implements EvalContext, InstructionContext {
     const previous = this.previousOffsets;
     if (this.finalSizes.length !== statements.length) this.finalSizes = new Int32Array(statements.length).fill(-1);
     const finalSizes = this.finalSizes;
+    const fixed = this.fixedBytes!;
     for (let i = 0; i < statements.length; i++) {
       if (!emit) {
         const known = finalSizes[i];
@@ -257,6 +258,16 @@ export class Assembler implements EvalContext, InstructionContext {
           previous[i] = sec.offset;
           sec.offset += known;
           if (sec.offset > sec.size) sec.size = sec.offset;
+          continue;
+        }
+      } else if (fixed.at[i] >= 0) {
+        // Fast path for emitting: a fixed instruction's bytes need no address, no evaluation and not
+        // even its statement (FixedBytes locates them). In a nobits section or past the size limit it
+        // takes the general path, which reports those.
+        const sec = this.section!;
+        const size = finalSizes[i];
+        if (!sec.nobits && sec.offset + size <= MAX_SECTION_BYTES) {
+          this.write(sec, sec.offset, size, fixed.bytes, fixed.at[i], fixed.row[i], fixed.column[i]);
           continue;
         }
       }
@@ -279,14 +290,6 @@ export class Assembler implements EvalContext, InstructionContext {
           if (sec.offset > sec.size) sec.size = sec.offset;
           continue;
         }
-      }
-      // Fast path for emitting: fixed bytes need no address and no evaluation (a repeated line's are its
-      // original's: precomputeFixed left only those of fixed instructions).
-      const f = !emit || !sec ? undefined : s.k === 'again' ? s.original : s.k === 'instr' && !s.times ? s : undefined;
-      if (f?.fixed && offset + f.fixed.length <= MAX_SECTION_BYTES) {
-        if (f.fixedAt >= 0) this.place(s.loc, sec!, offset, f.fixed.length, this.fixedBytes!.bytes, f.fixedAt);
-        else this.place(s.loc, sec!, offset, f.fixed.length, f.fixed);
-        continue;
       }
       this.hereSection = sec;
       this.hereOffset = offset;
@@ -400,11 +403,19 @@ export class Assembler implements EvalContext, InstructionContext {
    * `bytes`, or with `from` ≥ 0 the `size` bytes of `bytes` from there (the FixedBytes pool).
    */
   private place(loc: Loc, sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined, from = -1): void {
+    const count = !bytes ? 0 : from >= 0 ? size : bytes.length;
+    if (count && sec.nobits) {
+      this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
+      this.write(sec, start, size, undefined, -1, loc.row, loc.start + 1);
+    } else this.write(sec, start, size, bytes, from, loc.row, loc.start + 1);
+  }
+
+  /** place() without the nobits check: `bytes` (none in a nobits section) at `start`, listed at `row`, 1-based `column`. */
+  private write(sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined, from: number, row: number, column: number): void {
     sec.offset += size;
     if (sec.offset > sec.size) sec.size = sec.offset;
     const count = !bytes ? 0 : from >= 0 ? size : bytes.length;
-    if (count && sec.nobits) this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
-    else if (count) {
+    if (count) {
       if (start + count > sec.bytes.length) {
         // Grow on demand: reserved space that is never written costs no memory.
         const grown = new Uint8Array(Math.max(start + count, sec.bytes.length * 2, 256));
@@ -420,7 +431,7 @@ export class Assembler implements EvalContext, InstructionContext {
       } else sec.bytes.set(from >= 0 ? source.subarray(from, from + count) : source, start);
       if (start + count > sec.initEnd) sec.initEnd = start + count;
     }
-    if (size > 0) this.emitted.add(sec.index, start, size, loc.row, loc.start + 1, count > 0 && !sec.nobits);
+    if (size > 0) this.emitted.add(sec.index, start, size, row, column, count > 0);
   }
 
   private times(e: Expr | undefined): number {

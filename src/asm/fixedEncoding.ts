@@ -108,26 +108,42 @@ function writePatched(p: FixedPatch, target: Uint8Array, offset: number): void {
 }
 
 /**
- * The bytes of the fixed instructions that have no array of their own, one after the other in statement
- * order: written once before layout, copied into the sections by the emitting pass (sequential reads;
- * no object per instruction to keep).
+ * The bytes of the fixed instructions, one after the other in statement order: written once before
+ * layout, copied into the sections by the emitting pass (sequential reads; no object per instruction to
+ * keep). By statement index, where a fixed instruction's bytes are (-1: not fixed) and its listing row
+ * and 1-based column, so that the emitting pass does not touch these statements at all.
  */
 export class FixedBytes {
   bytes = new Uint8Array(1 << 16);
   length = 0;
+  readonly at: Int32Array;
+  readonly row: Int32Array;
+  readonly column: Int32Array;
+
+  constructor(statements: number) {
+    this.at = new Int32Array(statements).fill(-1);
+    this.row = new Int32Array(statements);
+    this.column = new Int32Array(statements);
+  }
 
   /** Stores an instruction; returns its offset. */
-  add(p: FixedPatch): number {
-    const size = p.template.bytes.length;
+  add(p: FixedPatch | Uint8Array): number {
+    const size = p instanceof Uint8Array ? p.length : p.template.bytes.length;
     if (this.length + size > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + size));
       grown.set(this.bytes);
       this.bytes = grown;
     }
     const at = this.length;
-    writePatched(p, this.bytes, at);
+    if (p instanceof Uint8Array) this.bytes.set(p, at);
+    else writePatched(p, this.bytes, at);
     this.length += size;
     return at;
+  }
+
+  /** Statement `index` (row, 0-based column) is fixed: its bytes are at `at`. */
+  locate(index: number, at: number, row: number, start: number): void {
+    (this.at[index] = at), (this.row[index] = row), (this.column[index] = start + 1);
   }
 }
 

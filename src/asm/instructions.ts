@@ -36,14 +36,21 @@ const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
 const scratchValues: (Value | undefined)[][] = [];
 
+/** Tests compare with fixed encodings off: every instruction then takes the general layout and emitting path. */
+let fixedOn = true;
+export function setFixedEncodingsEnabled(on: boolean): void {
+  fixedOn = on;
+}
+
 /**
- * Instructions without symbols or relative operands are encoded once, before layout (their bytes:
- * `fixed`, or in the returned pool at `fixedAt`). Their sizes are final: written to `sizes` (by
- * statement index), so layout passes never read these statements. A repeated line of a fixed
- * instruction keeps its original's bytes; any other repeated line is replaced by a statement of its own.
+ * Instructions without symbols or relative operands are encoded once, before layout: their bytes go
+ * into the returned pool (`fixedAt`; `fixed` is their template or encoding), located there by statement
+ * index. Their sizes are final: written to `sizes` (by statement index), so layout passes never read
+ * these statements, nor does the emitting pass. A repeated line of a fixed instruction keeps its
+ * original's bytes; any other repeated line is replaced by a statement of its own.
  */
 export function precomputeFixed(ctx: InstructionContext, statements: Statement[], sizes: Int32Array): FixedBytes {
-  const pool = new FixedBytes();
+  const pool = new FixedBytes(statements.length);
   for (let i = 0; i < statements.length; i++) {
     let s = statements[i];
     if (s.k === 'again') {
@@ -52,19 +59,21 @@ export function precomputeFixed(ctx: InstructionContext, statements: Statement[]
       const original = s.original;
       if (original.fixed) {
         sizes[i] = original.size;
+        pool.locate(i, original.fixedAt, s.row, s.start);
         continue;
       }
       statements[i] = s = ownStatement(s);
     }
-    if (s.k !== 'instr' || s.times || !isFixed(s)) continue;
+    if (!fixedOn || s.k !== 'instr' || s.times || !isFixed(s)) continue;
     try {
       // One array per operand count for all: encodeFixed does not keep it.
       const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
       for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
       const encoded = encodeFixed(s, values, chooseFixed);
-      if (encoded instanceof Uint8Array) s.fixed = encoded;
-      else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
+      s.fixed = encoded instanceof Uint8Array ? encoded : encoded.template.bytes;
+      s.fixedAt = pool.add(encoded);
       sizes[i] = s.size = s.fixed.length;
+      pool.locate(i, s.fixedAt, s.row, s.start);
     } catch {
       // Reported (with its position) by the emitting pass.
     }

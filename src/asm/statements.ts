@@ -33,8 +33,8 @@ export interface InstructionStatement extends Loc {
   /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
   readonly operandSize: number;
   readonly times: Expr | undefined;
-  /** Bytes known before layout (no symbols, no relative operands). When `fixedAt` ≥ 0 they are the
-   *  template of the instruction, whose own bytes are at that offset of the run's FixedBytes pool. */
+  /** Bytes known before layout (no symbols, no relative operands): its template or encoding; its own
+   *  bytes are at `fixedAt` of the run's FixedBytes pool. */
   fixed: Uint8Array | undefined;
   fixedAt: number;
   /** Size of one repetition once layout knows it cannot change (-1 until then): later layout passes
