@@ -2,7 +2,7 @@
 // bytes when emitting. Instructions without symbols or relative operands are encoded once, before
 // layout. The assembler (assembler.ts) drives the passes and supplies the current address.
 import { Register } from './iced';
-import { encode, selectForm, type Resolved } from './encoder';
+import { encode, encodeBranch, selectForm, type Resolved } from './encoder';
 import { FixedBytes, encodeFixed } from './fixedEncoding';
 import { AsmError } from './errors';
 import type { Expr, Value } from './expression';
@@ -182,6 +182,13 @@ function branchSize(ctx: InstructionContext, s: InstructionStatement, form: Form
 }
 
 export function encodeInstruction(ctx: InstructionContext, s: InstructionStatement, size: number): Uint8Array {
+  if (s.ops.length === 1 && s.ops[0].t === 'imm' && !s.prefixes.lock && !s.prefixes.rep) {
+    // A branch to a label placed in its section, as layout sizes it: from the label's offset, without
+    // evaluating the target (a Value and bigints) or a string-keyed encode cache.
+    const fromHere = ctx.labelDistance(s.ops[0].expr);
+    const branch = fromHere === fromHere ? branchForm(ctx, s, PLACED_LABEL, fromHere) : undefined;
+    if (branch) return branchBytes(ctx, s, branch.form, fromHere);
+  }
   const values: (Value | undefined)[] = [];
   const rip: boolean[] = [];
   for (const op of s.ops) {
@@ -196,22 +203,22 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
     rip.push(r);
   }
   const branch = branchForm(ctx, s, values[0], NaN);
-  if (branch) {
-    const target = values[0]!.value;
-    const bytes = tryEncode(ctx, s, branch.form, s.ops, { values, ripRelative: rip });
-    if (!bytes) throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
-    return bytes;
-  }
+  if (branch) return branchBytes(ctx, s, branch.form, NaN, { values, ripRelative: rip });
   const c = choose(s, values, rip);
   return encode(c.form, c.ops, c.resolved, s.prefixes, ctx.here, s.loc.start, s.loc.end);
 }
 
-function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form, ops: readonly Operand[], r: Resolved): Uint8Array | undefined {
+/**
+ * A branch's bytes: to `fromHere` bytes from the instruction when that is a number (encodeBranch), else
+ * to the target in `r`. A target out of range of a rel8-only form is an error that says so.
+ */
+function branchBytes(ctx: InstructionContext, s: InstructionStatement, form: Form, fromHere: number, r?: Resolved): Uint8Array {
   try {
-    return encode(form, ops, r, s.prefixes, ctx.here, s.loc.start, s.loc.end);
+    return r ? encode(form, s.ops, r, s.prefixes, ctx.here, s.loc.start, s.loc.end) : encodeBranch(form, s.ops, ctx.here, fromHere, s.loc.start, s.loc.end);
   } catch (error) {
-    if (error instanceof AsmError && error.message.includes('out of range')) return undefined;
-    throw error;
+    if (!(error instanceof AsmError && error.message.includes('out of range'))) throw error;
+    const target = r ? r.values[0]!.value : ctx.here + BigInt(fromHere);
+    throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
   }
 }
 
