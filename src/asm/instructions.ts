@@ -69,9 +69,9 @@ export function precomputeFixed(ctx: InstructionContext, statements: Statement[]
       // One array per operand count for all: encodeFixed does not keep it.
       const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
       for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
-      const encoded = encodeFixed(s, values, chooseFixed);
-      s.fixed = encoded instanceof Uint8Array ? encoded : encoded.template.bytes;
-      s.fixedAt = pool.add(encoded);
+      const at = pool.length;
+      s.fixed = encodeFixed(s, values, chooseFixed, pool);
+      s.fixedAt = at;
       sizes[i] = s.size = s.fixed.length;
       pool.locate(i, s.fixedAt, s.row, s.start);
     } catch {
