@@ -450,6 +450,7 @@ export class Assembler implements EvalContext, InstructionContext {
       const one = s.fixedAt >= 0 ? this.fixedBytes!.bytes.slice(s.fixedAt, s.fixedAt + s.fixed.length) : s.fixed;
       return times === 1 ? one : repeat(one, times);
     }
+    if (times === 1) return encodeInstruction(this, s, s.size);
     const out: Uint8Array[] = [];
     const start = this.hereOffset;
     for (let i = 0; i < times; i++) {

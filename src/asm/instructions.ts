@@ -110,13 +110,15 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
     if (branch.final) s.layoutSize = branch.size;
     return branch.size;
   }
-  const values: (Value | undefined)[] = [];
-  const rip: boolean[] = [];
+  // Exact-size arrays (a pushed-to array keeps room for 17 elements; these may live on in sizedWith).
+  const values = new Array<Value | undefined>(s.ops.length);
+  const rip = new Array<boolean>(s.ops.length);
   // Final when every operand value is known and address-dependent (then only its kind, not its value,
   // decides the size, and the kind of an expression does not change between passes).
   let final = true;
   let anyRip = false;
-  for (const op of s.ops) {
+  for (let k = 0; k < s.ops.length; k++) {
+    const op = s.ops[k];
     let v = operandValue(ctx, op);
     const r = isRipRelative(op);
     // The size of an address-dependent operand does not depend on its value: keep cache keys stable.
@@ -125,8 +127,7 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
     if (r) (v = RIP_TARGET), (anyRip = true);
     else if (v?.reloc) v = { value: 0n, reloc: v.reloc, unknown: v.unknown };
     if (v && (v.unknown || !v.reloc)) final = false;
-    values.push(v);
-    rip.push(r);
+    (values[k] = v), (rip[k] = r);
   }
   // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
   if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
@@ -189,9 +190,10 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
     const branch = fromHere === fromHere ? branchForm(ctx, s, PLACED_LABEL, fromHere) : undefined;
     if (branch) return branchBytes(ctx, s, branch.form, fromHere);
   }
-  const values: (Value | undefined)[] = [];
-  const rip: boolean[] = [];
-  for (const op of s.ops) {
+  const values = new Array<Value | undefined>(s.ops.length);
+  const rip = new Array<boolean>(s.ops.length);
+  for (let k = 0; k < s.ops.length; k++) {
+    const op = s.ops[k];
     let v = operandValue(ctx, op);
     const r = isRipRelative(op);
     if (r && op.t === 'mem' && op.base === Register.RIP) {
@@ -199,8 +201,7 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
       v = { value: ctx.here + BigInt(size) + (v?.value ?? 0n), reloc: 1, unknown: false };
     }
     if (op.t === 'mem' && !r) checkDisplacement(op, v);
-    values.push(v);
-    rip.push(r);
+    (values[k] = v), (rip[k] = r);
   }
   const branch = branchForm(ctx, s, values[0], NaN);
   if (branch) return branchBytes(ctx, s, branch.form, NaN, { values, ripRelative: rip });
