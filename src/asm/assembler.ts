@@ -7,7 +7,7 @@ import { EmittedRecords } from './emitted';
 import { writeLittleEndian, type FixedBytes } from './fixedEncoding';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
-import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
+import { FixedInstructions, encodeInstruction, hex, instructionSize, type InstructionContext } from './instructions';
 import { parseProgram, type ListingRows, type SectionDeclaration } from './parser';
 import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
@@ -88,10 +88,12 @@ export class Assembler implements EvalContext, InstructionContext {
   private shift = 0;
   private readonly emitted = new EmittedRecords();
   private readonly dataScratch = new Uint8Array(DATA_SCRATCH_BYTES);
-  private fixedBytes: FixedBytes | undefined;
+  /** Encodes fixed instructions as the parser makes them (their bytes: `fixedBytes`). */
+  private readonly fixed = new FixedInstructions(this);
+  private readonly fixedBytes: FixedBytes = this.fixed.pool;
 
   constructor(source: string, file: string, options: { readFile?: (path: string) => string | undefined; org?: bigint }) {
-    const parsed = parseProgram(source, file, options);
+    const parsed = parseProgram(source, file, { readFile: options.readFile, instructions: this.fixed });
     this.diagnostics = parsed.diagnostics;
     this.statements = parsed.statements;
     this.rows = parsed.rows;
@@ -103,8 +105,11 @@ export class Assembler implements EvalContext, InstructionContext {
   run(): AssemblerOutput {
     const n = this.statements.length;
     this.previousOffsets = new Int32Array(n);
-    this.finalSizes = new Int32Array(n).fill(-1);
-    this.fixedBytes = precomputeFixed(this, this.statements, this.finalSizes);
+    // Fixed instructions have their final sizes already.
+    const fixed = this.fixedBytes;
+    fixed.cover(n);
+    const finalSizes = (this.finalSizes = new Int32Array(n).fill(-1));
+    for (let i = 0; i < n; i++) if (fixed.at[i] >= 0) finalSizes[i] = fixed.size[i];
     this.placeSections();
     let pass = 0;
     do {
@@ -248,7 +253,7 @@ export class Assembler implements EvalContext, InstructionContext {
     const previous = this.previousOffsets;
     if (this.finalSizes.length !== statements.length) this.finalSizes = new Int32Array(statements.length).fill(-1);
     const finalSizes = this.finalSizes;
-    const fixed = this.fixedBytes!;
+    const fixed = this.fixedBytes;
     for (let i = 0; i < statements.length; i++) {
       if (!emit) {
         const known = finalSizes[i];
@@ -357,7 +362,7 @@ export class Assembler implements EvalContext, InstructionContext {
         break;
       }
       case 'again':
-        // Only a fixed instruction's repetition is left (precomputeFixed); here when its section overflows.
+        // A fixed instruction's repetition (parser.ts); here in a nobits section or when its section overflows.
         size = s.original.size;
         if (emit) bytes = this.emitInstruction(s.original, 1);
         break;
@@ -447,7 +452,7 @@ export class Assembler implements EvalContext, InstructionContext {
 
   private emitInstruction(s: InstructionStatement, times: number): Uint8Array {
     if (s.fixed) {
-      const one = s.fixedAt >= 0 ? this.fixedBytes!.bytes.slice(s.fixedAt, s.fixedAt + s.fixed.length) : s.fixed;
+      const one = s.fixedAt >= 0 ? this.fixedBytes.bytes.slice(s.fixedAt, s.fixedAt + s.fixed.length) : s.fixed;
       return times === 1 ? one : repeat(one, times);
     }
     if (times === 1) return encodeInstruction(this, s, s.size);

@@ -95,22 +95,37 @@ function makeTemplate(s: InstructionStatement, c: ReturnType<Selection>): Templa
 }
 
 /**
- * The bytes of the fixed instructions, one after the other in statement order: written once before
- * layout, copied into the sections by the emitting pass (sequential reads; no object per instruction to
- * keep). By statement index, where a fixed instruction's bytes are (-1: not fixed) and its listing row
- * and 1-based column, so that the emitting pass does not touch these statements at all.
+ * The bytes of the fixed instructions, one after the other in source order: written once as they are
+ * parsed, copied into the sections by the emitting pass (sequential reads; no object per instruction to
+ * keep). By statement index, where a fixed instruction's bytes are (-1: not fixed), their size, and its
+ * listing row and 1-based column, so that neither layout nor emitting touches these statements.
  */
 export class FixedBytes {
   bytes = new Uint8Array(1 << 16);
   length = 0;
-  readonly at: Int32Array;
-  readonly row: Int32Array;
-  readonly column: Int32Array;
+  at: Int32Array = new Int32Array(1024).fill(-1);
+  size: Int32Array = new Int32Array(1024);
+  row: Int32Array = new Int32Array(1024);
+  column: Int32Array = new Int32Array(1024);
 
-  constructor(statements: number) {
-    this.at = new Int32Array(statements).fill(-1);
-    this.row = new Int32Array(statements);
-    this.column = new Int32Array(statements);
+  /** Statement `index` (listing row, 0-based column) is fixed: `size` bytes at `at`. */
+  locate(index: number, at: number, size: number, row: number, start: number): void {
+    if (index >= this.at.length) this.cover(index + 1);
+    (this.at[index] = at), (this.size[index] = size), (this.row[index] = row), (this.column[index] = start + 1);
+  }
+
+  /** Makes the arrays by statement index cover `count` statements. */
+  cover(count: number): void {
+    if (count <= this.at.length) return;
+    const length = Math.max(count, this.at.length * 2);
+    const grow = (a: Int32Array): Int32Array => {
+      const grown = new Int32Array(length);
+      grown.set(a);
+      return grown;
+    };
+    const at = grow(this.at);
+    at.fill(-1, this.at.length);
+    (this.at = at), (this.size = grow(this.size)), (this.row = grow(this.row)), (this.column = grow(this.column));
   }
 
   /** Appends an instruction's bytes; returns them. */
@@ -144,10 +159,6 @@ export class FixedBytes {
     return this.bytes;
   }
 
-  /** Statement `index` (row, 0-based column) is fixed: its bytes are at `at`. */
-  locate(index: number, at: number, row: number, start: number): void {
-    (this.at[index] = at), (this.row[index] = row), (this.column[index] = start + 1);
-  }
 }
 
 /** Writes the low `size` bytes (1–8) of the 64-bit two's-complement `v` at `offset`, little-endian. */

@@ -10,7 +10,7 @@ import { formsInfo, type Form } from './forms';
 import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
 import { hasSymbol } from './parser';
-import { ownStatement, type InstructionStatement, type Statement } from './statements';
+import type { InstructionSink, InstructionStatement } from './statements';
 
 /** What an instruction needs from the pass that lays it out or emits it. */
 export interface InstructionContext {
@@ -43,42 +43,39 @@ export function setFixedEncodingsEnabled(on: boolean): void {
 }
 
 /**
- * Instructions without symbols or relative operands are encoded once, before layout: their bytes go
- * into the returned pool (`fixedAt`; `fixed` is their template or encoding), located there by statement
- * index. Their sizes are final: written to `sizes` (by statement index), so layout passes never read
- * these statements, nor does the emitting pass. A repeated line of a fixed instruction keeps its
- * original's bytes; any other repeated line is replaced by a statement of its own.
+ * Instructions without symbols or relative operands are encoded as the parser makes them, while their
+ * operands are at hand: their bytes go into `pool`, located there by statement index with their final
+ * size, so that no layout pass reads these statements, nor does the emitting pass. A repeated line of a
+ * fixed instruction shares its original's bytes (the parser makes it a RepeatedStatement); any other
+ * repeated line gets an instruction statement of its own.
  */
-export function precomputeFixed(ctx: InstructionContext, statements: Statement[], sizes: Int32Array): FixedBytes {
-  const pool = new FixedBytes(statements.length);
-  for (let i = 0; i < statements.length; i++) {
-    let s = statements[i];
-    if (s.k === 'again') {
-      // Its original (an earlier statement, already met) has the same operands, which decide the bytes
-      // by themselves (shared only under equal text, %define generation, label scope and `default rel`).
-      const original = s.original;
-      if (original.fixed) {
-        sizes[i] = original.size;
-        pool.locate(i, original.fixedAt, s.row, s.start);
-        continue;
-      }
-      statements[i] = s = ownStatement(s);
-    }
-    if (!fixedOn || s.k !== 'instr' || s.times || !isFixed(s)) continue;
+export class FixedInstructions implements InstructionSink {
+  readonly pool = new FixedBytes();
+
+  /** `ctx` evaluates operands; those of a fixed instruction are constants (no symbol, no `$`). */
+  constructor(private readonly ctx: InstructionContext) {}
+
+  parsed(s: InstructionStatement, index: number): void {
+    if (!fixedOn || s.times || !isFixed(s)) return;
     try {
       // One array per operand count for all: encodeFixed does not keep it.
       const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
-      for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
-      const at = pool.length;
-      s.fixed = encodeFixed(s, values, chooseFixed, pool);
+      for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(this.ctx, s.ops[k]);
+      const at = this.pool.length;
+      s.fixed = encodeFixed(s, values, chooseFixed, this.pool);
       s.fixedAt = at;
-      sizes[i] = s.size = s.fixed.length;
-      pool.locate(i, s.fixedAt, s.row, s.start);
+      s.size = s.fixed.length;
+      this.pool.locate(index, at, s.size, s.row, s.start);
     } catch {
       // Reported (with its position) by the emitting pass.
     }
   }
-  return pool;
+
+  repeated(original: InstructionStatement, index: number, row: number, start: number): boolean {
+    if (!original.fixed) return false;
+    this.pool.locate(index, original.fixedAt, original.size, row, start);
+    return true;
+  }
 }
 
 function operandValue(ctx: InstructionContext, op: Operand): Value | undefined {

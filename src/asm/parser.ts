@@ -11,7 +11,7 @@ import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
 import { DATA_UNITS, DIRECTIVES, PREFIXES, RES_UNITS } from './keywords';
 import { isRegisterName } from './registers';
-import { instructionStatement, repeatedStatement, type DataStatement, type InstructionStatement, type LabelStatement, type Loc, type SectionAttributes, type Statement } from './statements';
+import { instructionStatement, repeatedStatement, type DataStatement, type InstructionSink, type InstructionStatement, type LabelStatement, type Loc, type SectionAttributes, type Statement } from './statements';
 import type { Diagnostic } from './types';
 
 export interface SectionDeclaration {
@@ -117,6 +117,8 @@ export interface ParseOptions {
   readonly readFile?: (path: string) => string | undefined;
   /** Every line through the general path, without the scanner's fast path (for tests that compare them). */
   readonly generalOnly?: boolean;
+  /** Gets each instruction statement as it is made; without one, every repeated line is an instruction statement. */
+  readonly instructions?: InstructionSink;
 }
 
 export function parseProgram(source: string, file: string, options: ParseOptions): ParsedProgram {
@@ -182,6 +184,23 @@ class Parser {
     while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
     const first = text.charCodeAt(i);
     if (first === 37 /* % */) return this.preprocessorLine(text, file);
+    const sink = this.options.instructions;
+    const count = this.statements.length;
+    try {
+      this.statementLine(text, i, first);
+    } finally {
+      // Instructions go to the sink while their operands are at hand (also those before an error).
+      if (sink) {
+        for (let k = count; k < this.statements.length; k++) {
+          const s = this.statements[k];
+          if (s.k === 'instr') sink.parsed(s, k);
+        }
+      }
+    }
+  }
+
+  /** A line that is not a preprocessor line; `i` is its first non-blank character, `first` its code. */
+  private statementLine(text: string, i: number, first: number): void {
     // Blank and comment lines and `name:` alone are never repeated instructions: no lookup for them
     // (a quarter of the bench's lines; the lookup is a hash and a compare over the line's text).
     if (first !== first || first === 59 /* ; */ || text.charCodeAt(text.length - 1) === 58 /* : */) {
@@ -191,7 +210,11 @@ class Parser {
     const repeated = text.includes('.') ? this.repeated.local : this.repeated.global;
     const s = repeated.get(text);
     if (s) {
-      this.statements.push(repeatedStatement(this.loc, s));
+      const index = this.statements.length;
+      const l = this.loc;
+      // A fixed instruction's repetition shares its bytes (after the sink has them); any other gets its own statement.
+      if (this.options.instructions?.repeated(s, index, l.row, s.start)) this.statements.push(repeatedStatement(l, s));
+      else this.statements.push(instructionStatement(l, s.start, s.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times));
       return;
     }
     const statementCount = this.statements.length;

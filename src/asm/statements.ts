@@ -48,11 +48,11 @@ export interface InstructionStatement extends Loc {
 }
 
 /**
- * A line whose text repeats an earlier instruction line in the same context (parser.ts, RepeatedLines):
- * its own position and the first statement of that text (`original`), which decides its bytes — 88
- * bytes instead of a 184-byte instruction statement per repeated line. Before layout, a repetition of a
- * fixed instruction stays so (its bytes are the original's) and any other becomes an instruction
- * statement of its own (`ownStatement`), since branches and rip-relative operands depend on the address.
+ * A line whose text repeats an earlier fixed instruction line in the same context (parser.ts,
+ * RepeatedLines): its own position and the first statement of that text (`original`), whose bytes are
+ * its bytes — 88 bytes instead of a 184-byte instruction statement per repeated line. A repetition of
+ * any other instruction is an instruction statement of its own (branches and rip-relative operands
+ * depend on the address).
  */
 export interface RepeatedStatement extends Loc {
   readonly k: 'again';
@@ -118,8 +118,14 @@ export function repeatedStatement(line: LinePosition, original: InstructionState
   return s;
 }
 
-/** The instruction statement a repeated line stands for, with its own position and layout state. */
-export function ownStatement(s: RepeatedStatement): InstructionStatement {
-  const o = s.original;
-  return instructionStatement(s, s.start, s.end, o.mnemonic, o.forms, o.ops, o.prefixes, o.operandSize, o.times);
+/**
+ * Takes instruction statements as the parser makes them (instructions.ts FixedInstructions, which
+ * encodes the fixed ones while their operands are at hand).
+ */
+export interface InstructionSink {
+  /** A newly parsed instruction statement (or a repetition that got its own), at statement `index`. */
+  parsed(s: InstructionStatement, index: number): void;
+  /** A repetition of `original` at `index` (listing row, 0-based column): true when it shares the
+   *  original's bytes (then it is a RepeatedStatement). */
+  repeated(original: InstructionStatement, index: number, row: number, start: number): boolean;
 }
