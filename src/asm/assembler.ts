@@ -254,7 +254,20 @@ export class Assembler implements EvalContext, InstructionContext {
     if (this.finalSizes.length !== statements.length) this.finalSizes = new Int32Array(statements.length).fill(-1);
     const finalSizes = this.finalSizes;
     const fixed = this.fixedBytes;
+    const labels = this.labelEntries;
     for (let i = 0; i < statements.length; i++) {
+      const label = labels[i];
+      if (label) {
+        // A label (not a duplicate), found by index without its statement: its value follows its section
+        // and offset (see lookup); moving needs no pass of its own (see setSymbol).
+        const sec = this.section;
+        const offset = sec ? sec.offset : 0;
+        this.shift = Math.max(0, offset - previous[i]);
+        previous[i] = offset;
+        (this.hereSection = sec), (this.hereOffset = offset);
+        (label.value = LABEL_VALUE), (label.section = sec), (label.offset = offset), (label.pass = this.pass);
+        continue;
+      }
       if (!emit) {
         const known = finalSizes[i];
         if (known >= 0) {
@@ -300,13 +313,8 @@ export class Assembler implements EvalContext, InstructionContext {
       this.hereOffset = offset;
       try {
         switch (s.k) {
-          case 'label': {
-            const sym = this.labelEntries[i];
-            if (!sym) break; // a duplicate definition (reported once)
-            // Its value follows its section and offset (see lookup); moving needs no pass of its own (see setSymbol).
-            (sym.value = LABEL_VALUE), (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
-            break;
-          }
+          case 'label':
+            break; // a duplicate definition (reported once); the others are handled above
           case 'equ':
             if (this.symbols.get(s.name)?.loc === s.loc) this.equ(s.name, s.expr);
             break;
