@@ -33,7 +33,7 @@ export interface InstructionStatement extends Loc {
   /** `o16`/`o32`/`o64` operand-size prefix: only forms of that operand size. */
   readonly operandSize: number;
   readonly times: Expr | undefined;
-  /** Bytes known before layout (no symbols, no relative operands): its template or encoding; its own
+  /** Bytes known when parsed (no symbols, no relative operands): its template or encoding; its own
    *  bytes are at `fixedAt` of the run's FixedBytes pool. */
   fixed: Uint8Array | undefined;
   fixedAt: number;
@@ -50,7 +50,7 @@ export interface InstructionStatement extends Loc {
 /**
  * A line whose text repeats an earlier fixed instruction line in the same context (parser.ts,
  * RepeatedLines): its own position and the first statement of that text (`original`), whose bytes are
- * its bytes — 88 bytes instead of a 184-byte instruction statement per repeated line. A repetition of
+ * its bytes — 88 bytes instead of a 176-byte instruction statement per repeated line. A repetition of
  * any other instruction is an instruction statement of its own (branches and rip-relative operands
  * depend on the address).
  */
