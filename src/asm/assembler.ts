@@ -7,7 +7,7 @@ import { EmittedRecords } from './emitted';
 import { writeLittleEndian, type FixedBytes } from './fixedEncoding';
 import { AsmError } from './errors';
 import { evaluate, type EvalContext, type Expr, type Value } from './expression';
-import { encodeInstruction, hex, instructionSize, precomputeFixed, type InstructionContext } from './instructions';
+import { FixedInstructions, encodeInstruction, hex, instructionSize, type InstructionContext } from './instructions';
 import { parseProgram, type ListingRows, type SectionDeclaration } from './parser';
 import type { InstructionStatement, Loc, Statement } from './statements';
 import type { Diagnostic, ImageSection } from './types';
@@ -88,10 +88,12 @@ export class Assembler implements EvalContext, InstructionContext {
   private shift = 0;
   private readonly emitted = new EmittedRecords();
   private readonly dataScratch = new Uint8Array(DATA_SCRATCH_BYTES);
-  private fixedBytes: FixedBytes | undefined;
+  /** Encodes fixed instructions as the parser makes them (their bytes: `fixedBytes`). */
+  private readonly fixed = new FixedInstructions(this);
+  private readonly fixedBytes: FixedBytes = this.fixed.pool;
 
   constructor(source: string, file: string, options: { readFile?: (path: string) => string | undefined; org?: bigint }) {
-    const parsed = parseProgram(source, file, options);
+    const parsed = parseProgram(source, file, { readFile: options.readFile, instructions: this.fixed });
     this.diagnostics = parsed.diagnostics;
     this.statements = parsed.statements;
     this.rows = parsed.rows;
@@ -103,8 +105,11 @@ export class Assembler implements EvalContext, InstructionContext {
   run(): AssemblerOutput {
     const n = this.statements.length;
     this.previousOffsets = new Int32Array(n);
-    this.finalSizes = new Int32Array(n).fill(-1);
-    this.fixedBytes = precomputeFixed(this, this.statements, this.finalSizes);
+    // Fixed instructions have their final sizes already.
+    const fixed = this.fixedBytes;
+    fixed.cover(n);
+    const finalSizes = (this.finalSizes = new Int32Array(n).fill(-1));
+    for (let i = 0; i < n; i++) if (fixed.at[i] >= 0) finalSizes[i] = fixed.size[i];
     this.placeSections();
     let pass = 0;
     do {
@@ -248,7 +253,21 @@ export class Assembler implements EvalContext, InstructionContext {
     const previous = this.previousOffsets;
     if (this.finalSizes.length !== statements.length) this.finalSizes = new Int32Array(statements.length).fill(-1);
     const finalSizes = this.finalSizes;
+    const fixed = this.fixedBytes;
+    const labels = this.labelEntries;
     for (let i = 0; i < statements.length; i++) {
+      const label = labels[i];
+      if (label) {
+        // A label (not a duplicate), found by index without its statement: its value follows its section
+        // and offset (see lookup); moving needs no pass of its own (see setSymbol).
+        const sec = this.section;
+        const offset = sec ? sec.offset : 0;
+        this.shift = Math.max(0, offset - previous[i]);
+        previous[i] = offset;
+        (this.hereSection = sec), (this.hereOffset = offset);
+        (label.value = LABEL_VALUE), (label.section = sec), (label.offset = offset), (label.pass = this.pass);
+        continue;
+      }
       if (!emit) {
         const known = finalSizes[i];
         if (known >= 0) {
@@ -257,6 +276,16 @@ export class Assembler implements EvalContext, InstructionContext {
           previous[i] = sec.offset;
           sec.offset += known;
           if (sec.offset > sec.size) sec.size = sec.offset;
+          continue;
+        }
+      } else if (fixed.at[i] >= 0) {
+        // Fast path for emitting: a fixed instruction's bytes need no address, no evaluation and not
+        // even its statement (FixedBytes locates them). In a nobits section or past the size limit it
+        // takes the general path, which reports those.
+        const sec = this.section!;
+        const size = finalSizes[i];
+        if (!sec.nobits && sec.offset + size <= MAX_SECTION_BYTES) {
+          this.write(sec, sec.offset, size, fixed.bytes, fixed.at[i], fixed.row[i], fixed.column[i]);
           continue;
         }
       }
@@ -280,23 +309,12 @@ export class Assembler implements EvalContext, InstructionContext {
           continue;
         }
       }
-      // Fast path for emitting: fixed bytes need no address and no evaluation.
-      if (emit && sec && s.k === 'instr' && s.fixed && !s.times && offset + s.fixed.length <= MAX_SECTION_BYTES) {
-        if (s.fixedAt >= 0) this.place(s.loc, sec, offset, s.fixed.length, this.fixedBytes!.bytes, s.fixedAt);
-        else this.place(s.loc, sec, offset, s.fixed.length, s.fixed);
-        continue;
-      }
       this.hereSection = sec;
       this.hereOffset = offset;
       try {
         switch (s.k) {
-          case 'label': {
-            const sym = this.labelEntries[i];
-            if (!sym) break; // a duplicate definition (reported once)
-            // Its value follows its section and offset (see lookup); moving needs no pass of its own (see setSymbol).
-            (sym.value = LABEL_VALUE), (sym.section = sec), (sym.offset = sec?.offset ?? 0), (sym.pass = this.pass);
-            break;
-          }
+          case 'label':
+            break; // a duplicate definition (reported once); the others are handled above
           case 'equ':
             if (this.symbols.get(s.name)?.loc === s.loc) this.equ(s.name, s.expr);
             break;
@@ -351,6 +369,11 @@ export class Assembler implements EvalContext, InstructionContext {
         } else size = instructionSize(this, s) * times;
         break;
       }
+      case 'again':
+        // A fixed instruction's repetition (parser.ts); here in a nobits section or when its section overflows.
+        size = s.original.size;
+        if (emit) bytes = this.emitInstruction(s.original, 1);
+        break;
       case 'data': {
         const times = this.times(s.times);
         const one = (s.one ??= dataSize(s.items, s.unit));
@@ -393,11 +416,19 @@ export class Assembler implements EvalContext, InstructionContext {
    * `bytes`, or with `from` ≥ 0 the `size` bytes of `bytes` from there (the FixedBytes pool).
    */
   private place(loc: Loc, sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined, from = -1): void {
+    const count = !bytes ? 0 : from >= 0 ? size : bytes.length;
+    if (count && sec.nobits) {
+      this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
+      this.write(sec, start, size, undefined, -1, loc.row, loc.start + 1);
+    } else this.write(sec, start, size, bytes, from, loc.row, loc.start + 1);
+  }
+
+  /** place() without the nobits check: `bytes` (none in a nobits section) at `start`, listed at `row`, 1-based `column`. */
+  private write(sec: SectionState, start: number, size: number, bytes: Uint8Array | undefined, from: number, row: number, column: number): void {
     sec.offset += size;
     if (sec.offset > sec.size) sec.size = sec.offset;
     const count = !bytes ? 0 : from >= 0 ? size : bytes.length;
-    if (count && sec.nobits) this.report('warning', `initialised data in nobits section '${sec.decl.name}' is ignored`, loc);
-    else if (count) {
+    if (count) {
       if (start + count > sec.bytes.length) {
         // Grow on demand: reserved space that is never written costs no memory.
         const grown = new Uint8Array(Math.max(start + count, sec.bytes.length * 2, 256));
@@ -413,7 +444,7 @@ export class Assembler implements EvalContext, InstructionContext {
       } else sec.bytes.set(from >= 0 ? source.subarray(from, from + count) : source, start);
       if (start + count > sec.initEnd) sec.initEnd = start + count;
     }
-    if (size > 0) this.emitted.add(sec.index, start, size, loc.row, loc.start + 1, count > 0 && !sec.nobits);
+    if (size > 0) this.emitted.add(sec.index, start, size, row, column, count > 0);
   }
 
   private times(e: Expr | undefined): number {
@@ -429,9 +460,10 @@ export class Assembler implements EvalContext, InstructionContext {
 
   private emitInstruction(s: InstructionStatement, times: number): Uint8Array {
     if (s.fixed) {
-      const one = s.fixedAt >= 0 ? this.fixedBytes!.bytes.slice(s.fixedAt, s.fixedAt + s.fixed.length) : s.fixed;
+      const one = s.fixedAt >= 0 ? this.fixedBytes.bytes.slice(s.fixedAt, s.fixedAt + s.fixed.length) : s.fixed;
       return times === 1 ? one : repeat(one, times);
     }
+    if (times === 1) return encodeInstruction(this, s, s.size);
     const out: Uint8Array[] = [];
     const start = this.hereOffset;
     for (let i = 0; i < times; i++) {

@@ -205,6 +205,26 @@ export function encode(form: Form, ops: readonly Operand[], resolved: Resolved, 
   }
 }
 
+/** Branch encodings without prefixes by form, then by distance from the instruction to the target. */
+const branchCache = new Map<Form, Map<number, Uint8Array>>();
+
+/**
+ * encode() for a relative branch without prefixes whose target is `distance` bytes from `address`: the
+ * same bytes (a branch's depend only on its form and that distance), memoised by numbers instead of a
+ * string key. test/asm/branchLayout.test.ts compares it with encode() through `jcc label + 0`.
+ */
+export function encodeBranch(form: Form, ops: readonly Operand[], address: bigint, distance: number, start: number, end: number): Uint8Array {
+  let byDistance = branchCache.get(form);
+  if (!byDistance) branchCache.set(form, (byDistance = new Map()));
+  const hit = byDistance.get(distance);
+  if (hit) return hit;
+  const bytes = encode(form, ops, { values: [{ value: address + BigInt(distance), reloc: 1, unknown: false }], ripRelative: [false] }, NO_PREFIXES, address, start, end);
+  if (byDistance.size > 100_000) byDistance.clear();
+  byDistance.set(distance, bytes);
+  return bytes;
+}
+const NO_PREFIXES: Prefixes = Object.freeze({ lock: false, rep: RepPrefixKind.None });
+
 /** Bytes of one encoding and where its immediate and displacement fields are (size 0: none). */
 export interface EncodingTemplate {
   readonly bytes: Uint8Array;

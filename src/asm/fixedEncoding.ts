@@ -45,17 +45,11 @@ export function templateUseCount(): number {
 
 
 /**
- * A template and the constants to write into it: the bytes of one instruction without a Uint8Array of
- * its own (the emitting pass writes them into the section).
+ * The bytes of a fixed instruction, appended to `pool` (at its `length` before the call): from a template
+ * of its shape with its constants written in when there is one, else encoded. Returns the template's or
+ * the encoding's bytes (their length is the instruction's).
  */
-export interface FixedPatch {
-  readonly template: Template;
-  readonly imm: bigint;
-  readonly disp: bigint;
-}
-
-/** The bytes of a fixed instruction: a template of its shape and its constants when there is one, else encoded. */
-export function encodeFixed(s: InstructionStatement, values: (Value | undefined)[], select: Selection): Uint8Array | FixedPatch {
+export function encodeFixed(s: InstructionStatement, values: (Value | undefined)[], select: Selection, pool: FixedBytes): Uint8Array {
   const hash = templatesOn ? shapeOf(s, values) : -1;
   if (hash >= 0) {
     let t = lookup(hash);
@@ -65,15 +59,17 @@ export function encodeFixed(s: InstructionStatement, values: (Value | undefined)
       t = makeTemplate(s, c) ?? null;
       if (templates.size >= MAX_TEMPLATES) templates.clear();
       templates.set(hash, { shape: shape.slice(0, shapeLength), template: t, next: templates.get(hash) });
-      if (!t) return encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end);
+      if (!t) return pool.add(encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end));
     }
     if (t) {
-      if (!t.immediateSize && !t.displacementSize) return t.bytes;
-      return { template: t, imm: t.immediateSize ? values[t.immOperand]!.value : 0n, disp: t.displacementSize ? values[t.memOperand]?.value ?? 0n : 0n };
+      if (!t.immediateSize && !t.displacementSize) return pool.add(t.bytes);
+      const imm = t.immediateSize ? values[t.immOperand]!.value : 0n;
+      const disp = t.displacementSize ? values[t.memOperand]?.value ?? 0n : 0n;
+      return pool.addPatched(t, imm, disp);
     }
   }
   const c = select(s, values);
-  return encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end);
+  return pool.add(encode(c.form, c.ops, c.resolved, s.prefixes, 0n, s.loc.start, s.loc.end));
 }
 
 /** A template from the selection for `s`; its fields are patched from the values in source order. */
@@ -98,37 +94,71 @@ function makeTemplate(s: InstructionStatement, c: ReturnType<Selection>): Templa
   return { ...encoded, immOperand, memOperand };
 }
 
-/** Writes the instruction at `offset` of `target`. */
-function writePatched(p: FixedPatch, target: Uint8Array, offset: number): void {
-  const t = p.template;
-  const bytes = t.bytes;
-  for (let k = 0; k < bytes.length; k++) target[offset + k] = bytes[k];
-  if (t.immediateSize) writeLittleEndian(target, offset + t.immediateOffset, t.immediateSize, p.imm);
-  if (t.displacementSize) writeLittleEndian(target, offset + t.displacementOffset, t.displacementSize, p.disp);
-}
-
 /**
- * The bytes of the fixed instructions that have no array of their own, one after the other in statement
- * order: written once before layout, copied into the sections by the emitting pass (sequential reads;
- * no object per instruction to keep).
+ * The bytes of the fixed instructions, one after the other in source order: written once as they are
+ * parsed, copied into the sections by the emitting pass (sequential reads; no object per instruction to
+ * keep). By statement index, where a fixed instruction's bytes are (-1: not fixed), their size, and its
+ * listing row and 1-based column, so that neither layout nor emitting touches these statements.
  */
 export class FixedBytes {
   bytes = new Uint8Array(1 << 16);
   length = 0;
+  at: Int32Array = new Int32Array(1024).fill(-1);
+  size: Int32Array = new Int32Array(1024);
+  row: Int32Array = new Int32Array(1024);
+  column: Int32Array = new Int32Array(1024);
 
-  /** Stores an instruction; returns its offset. */
-  add(p: FixedPatch): number {
-    const size = p.template.bytes.length;
+  /** Statement `index` (listing row, 0-based column) is fixed: `size` bytes at `at`. */
+  locate(index: number, at: number, size: number, row: number, start: number): void {
+    if (index >= this.at.length) this.cover(index + 1);
+    (this.at[index] = at), (this.size[index] = size), (this.row[index] = row), (this.column[index] = start + 1);
+  }
+
+  /** Makes the arrays by statement index cover `count` statements. */
+  cover(count: number): void {
+    if (count <= this.at.length) return;
+    const length = Math.max(count, this.at.length * 2);
+    const grow = (a: Int32Array): Int32Array => {
+      const grown = new Int32Array(length);
+      grown.set(a);
+      return grown;
+    };
+    const at = grow(this.at);
+    at.fill(-1, this.at.length);
+    (this.at = at), (this.size = grow(this.size)), (this.row = grow(this.row)), (this.column = grow(this.column));
+  }
+
+  /** Appends an instruction's bytes; returns them. */
+  add(bytes: Uint8Array): Uint8Array {
+    const target = this.target(bytes.length);
+    // A loop beats set() (a builtin call) for an instruction's few bytes.
+    for (let k = 0, offset = this.length; k < bytes.length; k++) target[offset + k] = bytes[k];
+    this.length += bytes.length;
+    return bytes;
+  }
+
+  /** Appends template `t` with `imm` and `disp` written into its fields; returns the template's bytes. */
+  addPatched(t: Template, imm: bigint, disp: bigint): Uint8Array {
+    const bytes = t.bytes;
+    const target = this.target(bytes.length);
+    const offset = this.length;
+    for (let k = 0; k < bytes.length; k++) target[offset + k] = bytes[k];
+    if (t.immediateSize) writeLittleEndian(target, offset + t.immediateOffset, t.immediateSize, imm);
+    if (t.displacementSize) writeLittleEndian(target, offset + t.displacementOffset, t.displacementSize, disp);
+    this.length += bytes.length;
+    return bytes;
+  }
+
+  /** The pool, with room for `size` more bytes. */
+  private target(size: number): Uint8Array {
     if (this.length + size > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + size));
       grown.set(this.bytes);
       this.bytes = grown;
     }
-    const at = this.length;
-    writePatched(p, this.bytes, at);
-    this.length += size;
-    return at;
+    return this.bytes;
   }
+
 }
 
 /** Writes the low `size` bytes (1–8) of the 64-bit two's-complement `v` at `offset`, little-endian. */

@@ -2,7 +2,7 @@
 // bytes when emitting. Instructions without symbols or relative operands are encoded once, before
 // layout. The assembler (assembler.ts) drives the passes and supplies the current address.
 import { Register } from './iced';
-import { encode, selectForm, type Resolved } from './encoder';
+import { encode, encodeBranch, selectForm, type Resolved } from './encoder';
 import { FixedBytes, encodeFixed } from './fixedEncoding';
 import { AsmError } from './errors';
 import type { Expr, Value } from './expression';
@@ -10,7 +10,7 @@ import { formsInfo, type Form } from './forms';
 import { nasmMovImmediate, nasmRegisterSize, nasmXchg } from './nasmChoices';
 import type { MemOperand, Operand } from './operands';
 import { hasSymbol } from './parser';
-import type { InstructionStatement, Statement } from './statements';
+import type { InstructionSink, InstructionStatement } from './statements';
 
 /** What an instruction needs from the pass that lays it out or emits it. */
 export interface InstructionContext {
@@ -36,39 +36,46 @@ const NOT_RIP_RELATIVE: boolean[] = [false, false, false, false];
 
 const scratchValues: (Value | undefined)[][] = [];
 
+/** Tests compare with fixed encodings off: every instruction then takes the general layout and emitting path. */
+let fixedOn = true;
+export function setFixedEncodingsEnabled(on: boolean): void {
+  fixedOn = on;
+}
+
 /**
- * Instructions without symbols or relative operands are encoded once, before layout (their bytes:
- * `fixed`, or in the returned pool at `fixedAt`). Their sizes are final: written to `sizes` (by
- * statement index), so layout passes never read these statements.
+ * Instructions without symbols or relative operands are encoded as the parser makes them, while their
+ * operands are at hand: their bytes go into `pool`, located there by statement index with their final
+ * size, so that no layout pass reads these statements, nor does the emitting pass. A repeated line of a
+ * fixed instruction shares its original's bytes (the parser makes it a RepeatedStatement); any other
+ * repeated line gets an instruction statement of its own.
  */
-export function precomputeFixed(ctx: InstructionContext, statements: readonly Statement[], sizes: Int32Array): FixedBytes {
-  const pool = new FixedBytes();
-  for (let i = 0; i < statements.length; i++) {
-    const s = statements[i];
-    if (s.k !== 'instr' || s.times) continue;
-    // A repeated line shares its first statement's operands (parser.ts), which decide the bytes by
-    // themselves (shared only under equal text, %define generation, label scope and `default rel`).
-    const original = s.original;
-    if (original) {
-      s.fixed = original.fixed;
-      s.fixedAt = original.fixedAt;
-      // Its size, set below when it was met: the bytes' array itself need not be read.
-      if (s.fixed) sizes[i] = s.size = original.size;
-    } else if (isFixed(s)) {
-      try {
-        // One array per operand count for all: encodeFixed does not keep it.
-        const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
-        for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(ctx, s.ops[k]);
-        const encoded = encodeFixed(s, values, chooseFixed);
-        if (encoded instanceof Uint8Array) s.fixed = encoded;
-        else (s.fixed = encoded.template.bytes), (s.fixedAt = pool.add(encoded));
-        sizes[i] = s.size = s.fixed.length;
-      } catch {
-        // Reported (with its position) by the emitting pass.
-      }
+export class FixedInstructions implements InstructionSink {
+  readonly pool = new FixedBytes();
+
+  /** `ctx` evaluates operands; those of a fixed instruction are constants (no symbol, no `$`). */
+  constructor(private readonly ctx: InstructionContext) {}
+
+  parsed(s: InstructionStatement, index: number): void {
+    if (!fixedOn || s.times || !isFixed(s)) return;
+    try {
+      // One array per operand count for all: encodeFixed does not keep it.
+      const values = (scratchValues[s.ops.length] ??= new Array<Value | undefined>(s.ops.length));
+      for (let k = 0; k < s.ops.length; k++) values[k] = operandValue(this.ctx, s.ops[k]);
+      const at = this.pool.length;
+      s.fixed = encodeFixed(s, values, chooseFixed, this.pool);
+      s.fixedAt = at;
+      s.size = s.fixed.length;
+      this.pool.locate(index, at, s.size, s.row, s.start);
+    } catch {
+      // Reported (with its position) by the emitting pass.
     }
   }
-  return pool;
+
+  repeated(original: InstructionStatement, index: number, row: number, start: number): boolean {
+    if (!original.fixed) return false;
+    this.pool.locate(index, original.fixedAt, original.size, row, start);
+    return true;
+  }
 }
 
 function operandValue(ctx: InstructionContext, op: Operand): Value | undefined {
@@ -100,13 +107,15 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
     if (branch.final) s.layoutSize = branch.size;
     return branch.size;
   }
-  const values: (Value | undefined)[] = [];
-  const rip: boolean[] = [];
+  // Exact-size arrays (a pushed-to array keeps room for 17 elements; these may live on in sizedWith).
+  const values = new Array<Value | undefined>(s.ops.length);
+  const rip = new Array<boolean>(s.ops.length);
   // Final when every operand value is known and address-dependent (then only its kind, not its value,
   // decides the size, and the kind of an expression does not change between passes).
   let final = true;
   let anyRip = false;
-  for (const op of s.ops) {
+  for (let k = 0; k < s.ops.length; k++) {
+    const op = s.ops[k];
     let v = operandValue(ctx, op);
     const r = isRipRelative(op);
     // The size of an address-dependent operand does not depend on its value: keep cache keys stable.
@@ -115,8 +124,7 @@ export function instructionSize(ctx: InstructionContext, s: InstructionStatement
     if (r) (v = RIP_TARGET), (anyRip = true);
     else if (v?.reloc) v = { value: 0n, reloc: v.reloc, unknown: v.unknown };
     if (v && (v.unknown || !v.reloc)) final = false;
-    values.push(v);
-    rip.push(r);
+    (values[k] = v), (rip[k] = r);
   }
   // The size only changes when a value (or its kind) changes: skip selection and encoding otherwise.
   if (s.sizedWith && sameValues(s.sizedWith.values, values)) return s.sizedWith.size;
@@ -172,9 +180,17 @@ function branchSize(ctx: InstructionContext, s: InstructionStatement, form: Form
 }
 
 export function encodeInstruction(ctx: InstructionContext, s: InstructionStatement, size: number): Uint8Array {
-  const values: (Value | undefined)[] = [];
-  const rip: boolean[] = [];
-  for (const op of s.ops) {
+  if (s.ops.length === 1 && s.ops[0].t === 'imm' && !s.prefixes.lock && !s.prefixes.rep) {
+    // A branch to a label placed in its section, as layout sizes it: from the label's offset, without
+    // evaluating the target (a Value and bigints) or a string-keyed encode cache.
+    const fromHere = ctx.labelDistance(s.ops[0].expr);
+    const branch = fromHere === fromHere ? branchForm(ctx, s, PLACED_LABEL, fromHere) : undefined;
+    if (branch) return branchBytes(ctx, s, branch.form, fromHere);
+  }
+  const values = new Array<Value | undefined>(s.ops.length);
+  const rip = new Array<boolean>(s.ops.length);
+  for (let k = 0; k < s.ops.length; k++) {
+    const op = s.ops[k];
     let v = operandValue(ctx, op);
     const r = isRipRelative(op);
     if (r && op.t === 'mem' && op.base === Register.RIP) {
@@ -182,26 +198,25 @@ export function encodeInstruction(ctx: InstructionContext, s: InstructionStateme
       v = { value: ctx.here + BigInt(size) + (v?.value ?? 0n), reloc: 1, unknown: false };
     }
     if (op.t === 'mem' && !r) checkDisplacement(op, v);
-    values.push(v);
-    rip.push(r);
+    (values[k] = v), (rip[k] = r);
   }
   const branch = branchForm(ctx, s, values[0], NaN);
-  if (branch) {
-    const target = values[0]!.value;
-    const bytes = tryEncode(ctx, s, branch.form, s.ops, { values, ripRelative: rip });
-    if (!bytes) throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
-    return bytes;
-  }
+  if (branch) return branchBytes(ctx, s, branch.form, NaN, { values, ripRelative: rip });
   const c = choose(s, values, rip);
   return encode(c.form, c.ops, c.resolved, s.prefixes, ctx.here, s.loc.start, s.loc.end);
 }
 
-function tryEncode(ctx: InstructionContext, s: InstructionStatement, form: Form, ops: readonly Operand[], r: Resolved): Uint8Array | undefined {
+/**
+ * A branch's bytes: to `fromHere` bytes from the instruction when that is a number (encodeBranch), else
+ * to the target in `r`. A target out of range of a rel8-only form is an error that says so.
+ */
+function branchBytes(ctx: InstructionContext, s: InstructionStatement, form: Form, fromHere: number, r?: Resolved): Uint8Array {
   try {
-    return encode(form, ops, r, s.prefixes, ctx.here, s.loc.start, s.loc.end);
+    return r ? encode(form, s.ops, r, s.prefixes, ctx.here, s.loc.start, s.loc.end) : encodeBranch(form, s.ops, ctx.here, fromHere, s.loc.start, s.loc.end);
   } catch (error) {
-    if (error instanceof AsmError && error.message.includes('out of range')) return undefined;
-    throw error;
+    if (!(error instanceof AsmError && error.message.includes('out of range'))) throw error;
+    const target = r ? r.values[0]!.value : ctx.here + BigInt(fromHere);
+    throw new AsmError(`branch target ${hex(target)} is out of range of '${s.mnemonic}' (rel8 only: -128..+127 bytes)`, s.ops[0].start, s.ops[0].end);
   }
 }
 

@@ -11,7 +11,7 @@ import { LexError, TokenKind, tokenize, type Token } from './lexer';
 import { parseOperand, type Operand } from './operands';
 import { DATA_UNITS, DIRECTIVES, PREFIXES, RES_UNITS } from './keywords';
 import { isRegisterName } from './registers';
-import type { DataStatement, InstructionStatement, LabelStatement, Loc, SectionAttributes, Statement } from './statements';
+import { instructionStatement, repeatedStatement, type DataStatement, type InstructionSink, type InstructionStatement, type LabelStatement, type Loc, type SectionAttributes, type Statement } from './statements';
 import type { Diagnostic } from './types';
 
 export interface SectionDeclaration {
@@ -21,30 +21,63 @@ export interface SectionDeclaration {
 }
 
 /**
- * Every source line read (included files in place), for the listing: file, 1-based line and text per
- * row, in three parallel arrays rather than one object per row (they live as long as the result).
+ * Every source line read (included files in place), for the listing and the source map: file, 1-based
+ * line and text per row. A row is two offsets into its file's source (its text is sliced on demand), and
+ * rows of consecutive lines of one file share a run with the file and its first line: the lines' strings
+ * die young (the listing is rarely asked for) and the scavenger copies no array of pointers per row.
  */
 export class ListingRows {
-  private readonly files: string[] = [];
-  private readonly lines: number[] = [];
-  private readonly texts: string[] = [];
+  private starts = new Int32Array(1024);
+  private ends = new Int32Array(1024);
+  private rows = 0;
+  /** First row of each run (ascending), and the run's file, source and the line of its first row. */
+  private readonly runRows: number[] = [];
+  private readonly runFiles: string[] = [];
+  private readonly runSources: string[] = [];
+  private readonly runLines: number[] = [];
 
   get count(): number {
-    return this.texts.length;
+    return this.rows;
   }
-  add(file: string, line: number, text: string): void {
-    this.files.push(file);
-    this.lines.push(line);
-    this.texts.push(text);
+  /** A row for `line` of `file`, whose text is `source` from `start` to `end`. */
+  add(file: string, source: string, line: number, start: number, end: number): void {
+    const row = this.rows++;
+    if (row === this.starts.length) {
+      const starts = new Int32Array(row * 2);
+      const ends = new Int32Array(row * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      (this.starts = starts), (this.ends = ends);
+    }
+    (this.starts[row] = start), (this.ends[row] = end);
+    const run = this.runRows.length - 1;
+    if (run >= 0 && this.runSources[run] === source && this.runFiles[run] === file && this.runLines[run] + (row - this.runRows[run]) === line) return;
+    this.runRows.push(row);
+    this.runFiles.push(file);
+    this.runSources.push(source);
+    this.runLines.push(line);
   }
   file(row: number): string {
-    return this.files[row];
+    return this.runFiles[this.runOf(row)];
   }
   line(row: number): number {
-    return this.lines[row];
+    const run = this.runOf(row);
+    return this.runLines[run] + (row - this.runRows[run]);
   }
   text(row: number): string {
-    return this.texts[row];
+    return this.runSources[this.runOf(row)].slice(this.starts[row], this.ends[row]);
+  }
+  /** The run holding `row`: the last whose first row is ≤ row. */
+  private runOf(row: number): number {
+    const runs = this.runRows;
+    let low = 0;
+    let high = runs.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (runs[mid] <= row) low = mid;
+      else high = mid - 1;
+    }
+    return low;
   }
 }
 
@@ -84,6 +117,8 @@ export interface ParseOptions {
   readonly readFile?: (path: string) => string | undefined;
   /** Every line through the general path, without the scanner's fast path (for tests that compare them). */
   readonly generalOnly?: boolean;
+  /** Gets each instruction statement as it is made; without one, every repeated line is an instruction statement. */
+  readonly instructions?: InstructionSink;
 }
 
 export function parseProgram(source: string, file: string, options: ParseOptions): ParsedProgram {
@@ -114,12 +149,15 @@ class Parser {
   }
 
   private parseFile(source: string, file: string): void {
-    const lines = source.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      const text = line.charCodeAt(line.length - 1) === 13 /* \r */ ? line.slice(0, -1) : line;
+    // Lines as split('\n') gives them (a last, empty one after a final newline), without the array.
+    for (let lineStart = 0, i = 0; lineStart <= source.length; i++) {
+      let lineEnd = source.indexOf('\n', lineStart);
+      if (lineEnd < 0) lineEnd = source.length;
+      const textEnd = lineEnd > lineStart && source.charCodeAt(lineEnd - 1) === 13 /* \r */ ? lineEnd - 1 : lineEnd;
+      const text = source.slice(lineStart, textEnd);
       const row = this.rows.count;
-      this.rows.add(file, i + 1, text);
+      this.rows.add(file, source, i + 1, lineStart, textEnd);
+      lineStart = lineEnd + 1;
       const l = this.loc;
       (l.file = file), (l.line = i + 1), (l.end = text.length), (l.row = row);
       try {
@@ -146,6 +184,23 @@ class Parser {
     while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
     const first = text.charCodeAt(i);
     if (first === 37 /* % */) return this.preprocessorLine(text, file);
+    const sink = this.options.instructions;
+    const count = this.statements.length;
+    try {
+      this.statementLine(text, i, first);
+    } finally {
+      // Instructions go to the sink while their operands are at hand (also those before an error).
+      if (sink) {
+        for (let k = count; k < this.statements.length; k++) {
+          const s = this.statements[k];
+          if (s.k === 'instr') sink.parsed(s, k);
+        }
+      }
+    }
+  }
+
+  /** A line that is not a preprocessor line; `i` is its first non-blank character, `first` its code. */
+  private statementLine(text: string, i: number, first: number): void {
     // Blank and comment lines and `name:` alone are never repeated instructions: no lookup for them
     // (a quarter of the bench's lines; the lookup is a hash and a compare over the line's text).
     if (first !== first || first === 59 /* ; */ || text.charCodeAt(text.length - 1) === 58 /* : */) {
@@ -155,7 +210,11 @@ class Parser {
     const repeated = text.includes('.') ? this.repeated.local : this.repeated.global;
     const s = repeated.get(text);
     if (s) {
-      this.statements.push(instructionStatement(this.loc, s.loc.start, s.loc.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times, s));
+      const index = this.statements.length;
+      const l = this.loc;
+      // A fixed instruction's repetition shares its bytes (after the sink has them); any other gets its own statement.
+      if (this.options.instructions?.repeated(s, index, l.row, s.start)) this.statements.push(repeatedStatement(l, s));
+      else this.statements.push(instructionStatement(l, s.start, s.end, s.mnemonic, s.forms, s.ops, s.prefixes, s.operandSize, s.times));
       return;
     }
     const statementCount = this.statements.length;
@@ -574,23 +633,6 @@ class Parser {
     }
     this.switchSection(name, attributes, this.at(keyword.start, cur.lineLength));
   }
-}
-
-/**
- * One object shape for every instruction statement (the layout loop stays monomorphic). The statement
- * is its own Loc: one object fewer per instruction, the commonest statement.
- */
-function instructionStatement(
-  line: { readonly file: string; readonly line: number; readonly row: number }, start: number, end: number,
-  mnemonic: string, forms: readonly Form[], ops: readonly Operand[], prefixes: Prefixes, operandSize: number, times: Expr | undefined,
-  original?: InstructionStatement,
-): InstructionStatement {
-  const s = {
-    k: 'instr' as const, loc: undefined as unknown as Loc, file: line.file, line: line.line, start, end, row: line.row,
-    mnemonic, forms, ops, prefixes, operandSize, times, fixed: undefined, fixedAt: -1, original, layoutSize: -1, near: false, size: 0, sizedWith: undefined,
-  };
-  s.loc = s;
-  return s;
 }
 
 /** A label statement that is its own Loc (one object per label, as instructionStatement). */

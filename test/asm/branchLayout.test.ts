@@ -1,8 +1,9 @@
 // Branch relaxation sizes a branch to a label of its own section from the label's offset, as a number
-// (Assembler.labelDistance), and any other target through evaluate() and bigints. `label + 0` is not a
-// plain label, so it takes the general path: random programs with branches on both sides of the rel8
-// range, forward and backward, across sections, with `short`/`near` and growing code in between, must
-// assemble to the same bytes, symbols, source map and messages both ways.
+// (Assembler.labelDistance), and the emitting pass encodes it so (encoder.ts encodeBranch, memoised by
+// distance); any other target goes through evaluate(), bigints and encode(). `label + 0` is not a plain
+// label, so it takes the general path: random programs with branches on both sides of the rel8 range,
+// forward and backward, across sections, with `short`/`near` and growing code in between, must assemble
+// to the same bytes, symbols, source map and messages both ways.
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index';
 import { rng } from './shapes';

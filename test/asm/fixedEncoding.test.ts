@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index';
 import { setTemplatesEnabled, templateUseCount, valueClass } from '../../src/asm/fixedEncoding';
+import { setFixedEncodingsEnabled } from '../../src/asm/instructions';
 import { generateAssemblerBenchSource } from '../../src/cli/bench/assemblerBench';
 import { generateCorpus } from './corpus';
 import { mixedShapeLines } from './shapes';
@@ -65,5 +66,45 @@ describe('fixed encodings from templates', () => {
     for (let i = 0; i < mixed.length; i += 200) expectSameWithAndWithoutTemplates(mixed.slice(i, i + 200).join('\n'));
     expectSameWithAndWithoutTemplates(generateCorpus().map((l) => l.text).join('\n'));
     expectSameWithAndWithoutTemplates(generateAssemblerBenchSource(5000, 5));
+  });
+});
+
+/** Everything an assembly outputs, for comparing two ways of making it. */
+function outputOf(source: string): string {
+  const r = assemble(source, { org: 0x4000n });
+  return JSON.stringify({
+    diagnostics: r.diagnostics,
+    entry: String(r.image.entry),
+    sections: r.image.sections.map((s) => `${s.name} ${s.address} ${s.size} ${Buffer.from(s.bytes).toString('hex')}`),
+    symbols: [...r.image.symbols].map(([n, v]) => `${n}=${v}`),
+    map: r.sourceMap.entries.map((e) => `${e.file}:${e.line}:${e.column} ${e.address} ${e.size}`),
+    listing: r.listing,
+  });
+}
+
+function expectSameAsGeneralPath(source: string): void {
+  const fast = outputOf(source);
+  setFixedEncodingsEnabled(false);
+  try {
+    expect(fast).toBe(outputOf(source));
+  } finally {
+    setFixedEncodingsEnabled(true);
+  }
+}
+
+describe('fixed instructions encoded before layout and emitted from FixedBytes', () => {
+  afterEach(() => setFixedEncodingsEnabled(true));
+
+  it('give what the general layout and emitting path gives', () => {
+    // Repeated lines, `times`, a nobits section (a warning per instruction), failing encodings,
+    // labels, data and branches between them.
+    expectSameAsGeneralPath([
+      'a: push rbp', 'mov rbp, rsp', 'add eax, 300', 'times 3 add eax, 1', 'mov ah, sil', 'jmp a', 'add eax, 300', 'push rbp',
+      'section .bss', 'push rbp', 'add eax, 300', 'b: resb 4', 'section .text', 'push rbp', 'mov ah, sil', 'db 1', 'add eax, 300',
+    ].join('\n'));
+    const mixed = mixedShapeLines(4000, 31);
+    for (let i = 0; i < mixed.length; i += 500) expectSameAsGeneralPath(mixed.slice(i, i + 500).join('\n'));
+    expectSameAsGeneralPath(generateCorpus().map((l) => l.text).join('\n'));
+    expectSameAsGeneralPath(generateAssemblerBenchSource(5000, 7));
   });
 });

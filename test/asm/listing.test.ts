@@ -32,4 +32,35 @@ describe('listing and source map', () => {
     ]);
     expect(r.sourceMap.addressToLocation(0x100001n)).toMatchObject({ file: 'inc.fred', line: 1 });
   });
+
+  it('rows keep file, line and text across includes, repeated includes, CRLF and empty lines', () => {
+    // ListingRows keeps offsets into each file's source, one run per stretch of consecutive lines.
+    const files: Record<string, string> = { 'a.fred': 'nop\r\n\r\n%include "b.fred"\r\nhlt', 'b.fred': 'ret\n\nint3' };
+    const main = 'nop\n%include "a.fred"\n%include "b.fred"\n\n%include "b.fred"\nret\n';
+    const r = asm(main, { fileName: 'main.fred', readFile: (path) => files[path] });
+    expect(r.ok).toBe(true);
+    // What the rows must say, from the sources read line by line.
+    const expected: string[] = [];
+    const read = (file: string, source: string): void => {
+      source.split('\n').forEach((raw, i) => {
+        const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        expected.push(`${file}:${i + 1} ${text}`);
+        const include = /^%include "(.*)"$/.exec(text);
+        if (include) read(include[1], files[include[1]]);
+      });
+    };
+    read('main.fred', main);
+    const listed: string[] = [];
+    let file = 'main.fred';
+    for (const line of r.listing.split('\n').slice(0, -1)) {
+      const marker = /^; ---- (.*)$/.exec(line);
+      if (marker) file = marker[1];
+      else {
+        const m = /^ *(\d+) (?:[0-9a-f]{16} [0-9A-F]* +| {39})(.*)$/.exec(line);
+        listed.push(`${file}:${m![1]} ${m![2]}`);
+      }
+    }
+    expect(listed.map((l) => l.trimEnd())).toEqual(expected.map((l) => l.trimEnd()));
+    expect(r.sourceMap.entries.map((e) => `${e.file}:${e.line}`)).toEqual(['main.fred:1', 'a.fred:1', 'b.fred:1', 'b.fred:3', 'a.fred:4', 'b.fred:1', 'b.fred:3', 'b.fred:1', 'b.fred:3', 'main.fred:6']);
+  });
 });

@@ -3,7 +3,24 @@
 // on every line that has them.
 import { describe, expect, it } from 'vitest';
 import { generateAssemblerBenchSource } from '../../src/cli/bench/assemblerBench';
+import { evaluate, type Expr } from '../../src/asm/expression';
+import { FixedInstructions } from '../../src/asm/instructions';
+import { parseProgram } from '../../src/asm/parser';
 import { asm, bytesOf, errorsOf } from './helpers';
+
+/**
+ * Everything an assembly outputs except the listing (whose rows show the source text) and the end
+ * columns of messages (an instruction's range runs to the end of its line, comment included).
+ */
+function outputOf(source: string): string {
+  const r = asm(source, { org: 0x7ff0n });
+  return JSON.stringify({
+    diagnostics: r.diagnostics.map((d) => `${d.severity} ${d.line}:${d.column} ${d.message}`),
+    sections: r.image.sections.map((s) => `${s.name} ${s.address} ${s.size} ${Buffer.from(s.bytes).toString('hex')}`),
+    symbols: [...r.image.symbols].map(([n, v]) => `${n}=${v}`),
+    map: r.sourceMap.entries.map((e) => `${e.line}:${e.column} ${e.address} ${e.size}`),
+  });
+}
 
 describe('repeated source lines', () => {
   it('a repeated `jmp .x` jumps to the local label of its own global label', () => {
@@ -45,6 +62,31 @@ describe('repeated source lines', () => {
       expect([...a.image.symbols]).toEqual([...b.image.symbols]);
       expect(a.sourceMap.entries.map((e) => `${e.line}:${e.column} ${e.address} ${e.size}`)).toEqual(b.sourceMap.entries.map((e) => `${e.line}:${e.column} ${e.address} ${e.size}`));
     }
+  });
+
+  it('every kind of repeated line assembles as when each line is unique', () => {
+    // Fixed (with and without a template), branches whose second copy needs rel32, rip-relative and
+    // symbolic operands, `times`, and lines whose encoding fails: repetitions of fixed instructions keep
+    // their original's bytes, the others get statements of their own before layout.
+    const lines = [
+      'N equ 5', 'section .text', 'a:', 'jne .x', 'add eax, 7', 'push rbp', 'mov ah, sil', 'lea rax, [rel d]', 'mov ecx, N',
+      'times 3 nop', 'times N add eax, 1', '.x:', 'jne .x', 'add eax, 7', 'push rbp', 'mov ah, sil', 'lea rax, [rel d]',
+      'times 130 nop', 'jne .x', 'jmp b', 'mov ecx, N', 'times 3 nop', 'times N add eax, 1', 'b:', 'jmp b', 'jne .x', 'push rbp',
+      'section .data', 'd: dq 1', 'add eax, 7', 'push rbp', 'jmp b',
+    ];
+    const source = lines.join('\n');
+    const unique = lines.map((line, i) => `${line} ; ${i}`).join('\n');
+    expect(outputOf(source)).toBe(outputOf(unique));
+    // Two encodings that fail, and `.x` under `b` that is not defined.
+    expect(errorsOf(source).length).toBe(3);
+    // The repetitions of fixed instructions do take the shared path (with the assembler's sink; the
+    // operands of fixed instructions are constants, so a context without symbols evaluates them).
+    const constants = { lookup: () => undefined, final: false };
+    const ctx = { here: 0n, final: false, evaluate: (e: Expr) => evaluate(e, constants), labelDistance: () => NaN, requestPass: () => undefined };
+    const statements = parseProgram(source, 'x.fred', { instructions: new FixedInstructions(ctx) }).statements;
+    // add eax, 7 (twice) and push rbp (three times); not `mov ah, sil` (no encoding), `times` lines,
+    // `mov ecx, N` (a symbol), branches or `lea` (relative).
+    expect(statements.filter((st) => st.k === 'again').map((st) => st.line)).toEqual([14, 15, 27, 30, 31]);
   });
 
   it('repeated lines keep their own line in the source map and listing', () => {
