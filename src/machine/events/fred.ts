@@ -8,7 +8,7 @@ import type { Cpu } from '../cpu/cpu';
 import type { Mmu } from '../memory/mmu';
 import { PAGE_SIZE } from '../memory/physical';
 import { ATTR_L, CS, GS, RSP, SS, fromLinear, isCanonical } from '../cpu/state';
-import { AC, RF } from '../cpu/flags';
+import { AC, LazyOp, OP, RF } from '../cpu/flags';
 import { registerFredDelivery } from './deliver';
 import { HARDWARE_EXCEPTION, NMI_EVENT, OTHER_EVENT, SOFTWARE_INTERRUPT, type MachineEvent } from './event';
 import { CpuFault, GP, SS as SS_FAULT } from './fault';
@@ -140,7 +140,10 @@ export function deliverFred(c: Cpu, ev: MachineEvent, nested: boolean, injected:
   // Commit (§3.6).
   if (cpl === 3) enterFromUser(c);
   c.rip = entryRip;
-  c.rflags = 0x2;
+  // RFLAGS = 2 (§3.6): written as the fields behind the rflags setter (flags, and no lazy record),
+  // because the setter is a call here (V8 inlines only so much into deliverFred).
+  c.flags = 0x2;
+  c.F[OP] = LazyOp.None;
   c.setGprNumber(RSP, frame);
   if (newCsl !== csl) setCurrentStackLevel(c, newCsl);
   c.cpl = 0;
