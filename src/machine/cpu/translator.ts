@@ -1,11 +1,13 @@
 // The translation cache: decoded and compiled blocks by start address, indexed by the physical pages
 // their bytes come from so a write to a code page (self-modifying code, a debugger patch) drops
 // exactly the blocks it affects. Blocks stop before breakpoint addresses so breakpoints stay exact.
+// A block may go on through up to MAX_FOLLOWED direct branches in its page (`continuation`) and ends
+// with a system instruction, so a loop whose body raises an event is one block plus its handler.
 import { CpuFault, MachineStop } from '../events/fault';
 import { ACCESS_EXEC } from '../memory/paging';
 import { PAGE_SIZE, type PhysicalMemory } from '../memory/physical';
 import { buildBlock, compileBlock, MAX_BLOCK, type Block } from './codegen/block';
-import { translate } from './codegen/translate';
+import { translate, type Snippet } from './codegen/translate';
 import type { CodegenMode } from './codegen/emitter';
 import { systemHelper, type Cpu } from './cpu';
 import { decodeInstruction, type DecodedInsn } from './decode';
@@ -121,6 +123,7 @@ export class Translator {
     const startPage = Math.floor(rip / PAGE_SIZE);
     let pc = rip;
     let unimplemented: DecodedInsn | undefined;
+    let followed = 0;
     for (;;) {
       if (insns.length && (this.breakpoints.has(pc) || this.blockStarts.has(pc))) break;
       let decoded;
@@ -131,8 +134,9 @@ export class Translator {
         throw e;
       }
       const { d } = decoded;
-      const kind = d.invalid ? 'invalid' : translate(d, mode, true, undefined).kind;
-      if (kind === 'unimplemented' || kind === 'invalid' || kind === 'system') {
+      const snippet = d.invalid ? undefined : translate(d, mode, true, undefined);
+      const kind = snippet === undefined ? 'invalid' : snippet.kind;
+      if (kind === 'unimplemented' || kind === 'invalid') {
         if (insns.length) break;
         decoded.pages.forEach((p) => pages.add(p));
         insns.push(d);
@@ -141,7 +145,16 @@ export class Translator {
       }
       decoded.pages.forEach((p) => pages.add(p));
       insns.push(d);
-      if (kind === 'branch' || single || insns.length >= MAX_BLOCK || Math.floor(d.next / PAGE_SIZE) !== startPage) break;
+      // A system instruction ends its block (it may change the mode, RIP or what the run loop checks).
+      if (kind === 'system' || single || insns.length >= MAX_BLOCK) break;
+      if (kind === 'branch') {
+        const next = followed < MAX_FOLLOWED ? continuation(d, snippet!, rip, startPage, insns) : undefined;
+        if (next === undefined) break;
+        followed++;
+        pc = next;
+        continue;
+      }
+      if (Math.floor(d.next / PAGE_SIZE) !== startPage) break;
       pc = d.next;
     }
     const block = this.compile(rip, modeKey, insns, [...pages], mode, single, unimplemented);
@@ -170,6 +183,25 @@ export class Translator {
     const endsInSystem = translate(lastInsn, mode, true, undefined).kind === 'system';
     return newBlock(rip, modeKey, insns, pages, source, compileBlock(source, consts, systemHelper(lastInsn.mnemonic)), optimize ? 1 : 0, undefined, endsInSystem);
   }
+}
+
+/** Direct branches a block may translate through (block.ts: a mid-block branch exits on its other direction). */
+const MAX_FOLLOWED = 2;
+
+/**
+ * Where a block goes on after the direct branch `d` (a superblock), or undefined when the branch ends
+ * it. Unconditional (JMP): the target. Conditional: the direction usually taken (backward taken, forward not
+ * taken), so a loop back edge and the skip over an error path stay inside the block; the other direction
+ * leaves it. Not to the block's start (the block loops there instead), not to an instruction already in
+ * the block, not to another page.
+ */
+function continuation(d: DecodedInsn, snippet: Snippet, start: number, startPage: number, insns: DecodedInsn[]): number | undefined {
+  const branch = snippet.branch;
+  // CALL writes the return address: a write that may hit code ends the block, as the run loop must look.
+  if (branch === undefined || branch.target === undefined || branch.cond === 'false' || snippet.writes) return undefined;
+  const next = branch.cond === 'true' || branch.target <= d.rip ? branch.target : d.next;
+  if (next === start || Math.floor(next / PAGE_SIZE) !== startPage || insns.some((i) => i.rip === next)) return undefined;
+  return next;
 }
 
 /** Every block is made here, so all have one hidden class (the run loop reads their fields on every block). */

@@ -89,6 +89,7 @@ function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, opti
   }
   // Pass 3 (forward): final snippets, tracking the lazy-record producer for inline conditions.
   let producer: Producer | undefined;
+  let endsInSystem = false;
   const parts: string[] = [];
   const start = insns[0].rip;
   const total = insns.length;
@@ -103,14 +104,35 @@ function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, opti
       // Optimized tier: the system helper is a constant of the block function (`S`, compileBlock), so
       // the call is direct and monomorphic instead of a table lookup behind Cpu.system.
       const direct = optimize ? code.replace(`c.system(${d.mnemonic}, `, 'S(c, ') : code;
-      parts.push(`c.rip = ${d.rip}; ${direct}`, 'break;');
+      // After other instructions (a block ends with its system instruction): the helper sees the state
+      // of a one-instruction block — icount with the k instructions before it retired (trace records,
+      // RDTSC, VM exits read it) and the budget left (REP strings) — and the exits add one more (n = -k).
+      const retired = k === 0 ? '' : `c.icount += ${k}; n = ${-k}; c.budget -= ${k}; `;
+      parts.push(`${retired}c.rip = ${d.rip}; ${direct}`, 'break;');
+      endsInSystem = true;
       break;
+    }
+    if (s.kind === 'branch' && k < total - 1) {
+      // A branch the translator went on through (translator.ts `continuation`): the block continues
+      // at the next instruction it decoded, and the other direction leaves the block.
+      const b = s.branch!;
+      const on = insns[k + 1].rip;
+      if (b.target === undefined || (on !== b.target && on !== d.next)) throw new Error(`block at 0x${start.toString(16)}: instruction ${k + 1} follows no direction of the branch at 0x${d.rip.toString(16)}`);
+      // Always or never taken (JMP; JO/JB after a logic op: 'false') the way the block goes, or both ways the same.
+      if ((b.cond === 'true' && on === b.target) || (b.cond === 'false' && on === d.next) || b.target === d.next) {
+        if (b.setup) parts.push(b.setup);
+        continue;
+      }
+      parts.push(`${b.setup} u = (${b.cond}) ? 1 : 0;`);
+      parts.push(`if (u === ${on === b.target ? 0 : 1}) { c.icount += n + ${k + 1}; c.rip = ${on === b.target ? d.next : b.target}; return; }`);
+      continue;
     }
     if (s.kind === 'branch') {
       const b = s.branch!;
       const loops = !single && b.target === start;
       if (b.cond === 'false') {
-        parts.push(b.setup, 'break;');
+        // Indirect (the setup sets c.rip), or a direct branch never taken (JO/JB after a logic op).
+        parts.push(b.target === undefined ? b.setup : `${b.setup} c.rip = ${d.next};`, 'break;');
         break;
       }
       // The condition is evaluated in straight-line code (it may call into the CPU); the exit is separate.
@@ -125,6 +147,8 @@ function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, opti
     else if (k < total - 1 && s.writes && code.includes('c.helper')) parts.push(`if (m.codeWritten) { c.icount += n + ${k + 1}; c.rip = ${d.next}; return; }`);
     if (k === total - 1) parts.push(`c.rip = ${d.next}; break;`);
   }
+  // A fault in the system instruction: the registers were stored before its helper ran, which may
+  // have changed some before faulting (a REP string's completed iterations): the locals are stale.
   const rips = insns.map((d) => d.rip).join(', ');
   const last = insns.length;
   // A first-tier loop returns after a few hundred instructions so the translator sees it is hot.
@@ -144,7 +168,7 @@ return function block(c) {
       ${body.parts.join('\n      ')}
     }
   } catch (e) {
-    ${body.store}
+    ${endsInSystem && body.store ? `if (i !== ${last - 1}) { ${body.store} }` : body.store}
     c.icount += n + i;
     c.rip = RIPS[i];
     throw e;

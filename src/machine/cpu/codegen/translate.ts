@@ -1,6 +1,6 @@
 // One instruction → one JavaScript snippet (the "compact form" the executor runs). Hot families are
 // generated inline (alu.ts, moves below, control.ts); the rest call helpers (exec/) with the effective
-// address computed inline. System instructions (exec/system*.ts) always run as one-instruction blocks.
+// address computed inline. A system instruction (exec/system*.ts) ends its block.
 import { Mnemonic, OperandKind, type DecodedInsn } from '../decode';
 import { LazyOp } from '../flags';
 import { INTEGER_HELPERS } from '../exec/integer';
