@@ -159,11 +159,6 @@ export class CpuState {
     return testCondition(this.rflags, cc);
   }
 
-  /** Status flags computed from the lazy record (generated code calls this). */
-  lazyStatus(): number {
-    return lazyStatus(this.F);
-  }
-
   /** CF of a lazy record given as values (flags.ts lazyCarry; generated code calls it with its locals). */
   lazyCarry(op: number, rl: number, rh: number, al: number, ah: number, bl: number, bh: number, carryIn: number): number {
     return lazyCarry(op, rl, rh, al, ah, bl, bh, carryIn);

@@ -180,7 +180,7 @@ return function block(c) {
 }
 
 /** Calls through which the CPU object reads or writes registers and flags. */
-const STATE_CALL = /c\.(helper|system|far|condition|lazyStatus)\(|\bS\(c,/;
+const STATE_CALL = /c\.(helper|system|far|condition)\(|\bS\(c,/;
 
 /**
  * Keep the GPR halves and the lazy-flag record in JS locals inside the block (V8 keeps them in
