@@ -71,28 +71,21 @@ export function lazyStatus(F: Int32Array): number {
   const sr = signOf(rl, rh, size);
   if (sr) flags |= SF;
   if (op !== LazyOp.Logic) flags |= (al ^ bl ^ rl) & AF;
+  flags |= lazyCarry(op, rl, rh, al, ah, bl, bh, F[CFIN]);
   const sa = signOf(al, ah, size), sb = signOf(bl, bh, size);
   switch (op) {
     case LazyOp.Add:
-    case LazyOp.Adc: {
-      const c = cmpU64(rl, rh, al, ah);
-      if (c < 0 || (op === LazyOp.Adc && F[CFIN] && c === 0)) flags |= CF;
+    case LazyOp.Adc:
       if (sa === sb && sr !== sa) flags |= OF;
       break;
-    }
     case LazyOp.Sub:
-    case LazyOp.Sbb: {
-      const c = cmpU64(al, ah, bl, bh);
-      if (c < 0 || (op === LazyOp.Sbb && F[CFIN] && c === 0)) flags |= CF;
+    case LazyOp.Sbb:
       if (sa !== sb && sr !== sa) flags |= OF;
       break;
-    }
     case LazyOp.Inc:
-      flags |= F[CFIN] & CF;
       if (sa === 0 && sr === 1) flags |= OF;
       break;
     case LazyOp.Dec:
-      flags |= F[CFIN] & CF;
       if (sa === 1 && sr === 0) flags |= OF;
       break;
     default:
@@ -102,8 +95,8 @@ export function lazyStatus(F: Int32Array): number {
 }
 
 /**
- * CF alone from the lazy record's fields, passed as values (`lazyStatus(F) & CF`): ADC, SBB, INC and
- * DEC read the carry this way, so a translated block keeps the record in locals and need not store
+ * CF from the lazy record's fields, passed as values (lazyStatus takes its CF from here too): ADC, SBB,
+ * INC and DEC read the carry this way, so a translated block keeps the record in locals and need not store
  * them first. The values of narrower operations are zero-extended, so one 64-bit compare serves all sizes.
  */
 export function lazyCarry(op: number, rl: number, rh: number, al: number, ah: number, bl: number, bh: number, carryIn: number): number {

@@ -147,12 +147,14 @@ function generate(insns: DecodedInsn[], mode: CodegenMode, single: boolean, opti
     else if (k < total - 1 && s.writes && code.includes('c.helper')) parts.push(`if (m.codeWritten) { c.icount += n + ${k + 1}; c.rip = ${d.next}; return; }`);
     if (k === total - 1) parts.push(`c.rip = ${d.next}; break;`);
   }
-  // A fault in the system instruction: the registers were stored before its helper ran, which may
-  // have changed some before faulting (a REP string's completed iterations): the locals are stale.
   const rips = insns.map((d) => d.rip).join(', ');
   const last = insns.length;
   // A first-tier loop returns after a few hundred instructions so the translator sees it is hot.
   const body = optimize ? localize(parts) : { parts, declare: '', store: '' };
+  // A fault in the system instruction (always the last): the registers were stored before its helper
+  // ran, which may have changed some before faulting (a REP string's completed iterations), so the
+  // fault handler must not store the then stale locals.
+  const faultStore = endsInSystem && body.store ? `if (i !== ${last - 1}) { ${body.store} }` : body.store;
   const source = `
 const RIPS = [${rips}];
 return function block(c) {
@@ -168,7 +170,7 @@ return function block(c) {
       ${body.parts.join('\n      ')}
     }
   } catch (e) {
-    ${endsInSystem && body.store ? `if (i !== ${last - 1}) { ${body.store} }` : body.store}
+    ${faultStore}
     c.icount += n + i;
     c.rip = RIPS[i];
     throw e;
